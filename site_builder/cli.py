@@ -1,0 +1,167 @@
+"""The command line: each command parses its options and calls one function."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import BuildFailed, SiteError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; user errors print as path:line:col lines and exit 1."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except BuildFailed as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    except SiteError as exc:
+        print(f"{exc}\nBuild failed: 1 error", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="site_builder", description="Build explainer sites from sourced YAML facts and Markdown."
+    )
+    parser.add_argument("--version", action="version", version=f"site_builder {__version__}")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build the site into a folder", description="Build the site into --out.")
+    _content_options(build)
+    build.add_argument("--out", type=Path, default=Path("_site"), help="output folder (default: _site)")
+    build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.set_defaults(run=_build)
+
+    check = commands.add_parser(
+        "check",
+        help="check content, references and every internal link; write nothing",
+        description="Everything build validates, plus every internal link and #anchor.",
+    )
+    _content_options(check)
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.set_defaults(run=_check)
+
+    serve = commands.add_parser("serve", help="preview with live reload", description="Build, serve and rebuild on every save.")
+    _content_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--open", action="store_true", help="open the site in a browser")
+    serve.set_defaults(run=_serve)
+
+    deploy = commands.add_parser(
+        "deploy",
+        help="build and publish to the gh-pages branch",
+        description="Build the site and publish it to a gh-pages branch with ghp-import.",
+    )
+    _content_options(deploy)
+    deploy.add_argument("--remote", default="origin", help="git remote to push to (default: origin)")
+    deploy.add_argument("--branch", default="gh-pages", help="branch to publish to (default: gh-pages)")
+    deploy.add_argument("--message", default=None, help="commit message")
+    deploy.add_argument("--force", action="store_true", help="force-push, replacing the branch's history")
+    deploy.set_defaults(run=_deploy)
+
+    new = commands.add_parser(
+        "new",
+        help="start a record: a fact-file skeleton and its Markdown twin",
+        description="Write content/<collection>/<slug>.yaml (required fields, commented) and <slug>.md.",
+    )
+    new.add_argument("collection")
+    new.add_argument("slug")
+    new.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
+    new.set_defaults(run=_new)
+
+    init = commands.add_parser("init", help="start a new explainer project", description="Create a project that builds at once.")
+    init.add_argument("folder", type=Path)
+    init.set_defaults(run=_init)
+    return parser
+
+
+def _content_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--content",
+        type=Path,
+        default=Path("content"),
+        help="content folder; templates/ and static/ are read beside it (default: content)",
+    )
+    parser.add_argument("--base-url", default=None, help="override site.yaml's base_url (e.g. https://user.github.io/repo/)")
+
+
+def _project(args: argparse.Namespace) -> Path:
+    content = Path(args.content)
+    if not content.is_dir():
+        raise SiteError(str(content), "content folder not found", "run from the project folder or pass --content DIR")
+    return content.resolve().parent
+
+
+def _warn(warnings: list[SiteError]) -> None:
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    result = build(_project(args), args.out, base_url=args.base_url, strict=args.strict)
+    _warn(result.warnings)
+    print(f"Built {result.pages} pages in {result.seconds:.2f} s")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .build import build_files
+    from .check import check_links
+    from .tree import read_tree
+    from .urls import Urls
+
+    result = build_files(read_tree(_project(args)), base_url=args.base_url, strict=args.strict)
+    _warn(result.warnings)
+    base = args.base_url or _base_url(result.files)
+    problems = check_links(result.files, Urls(base))
+    if problems:
+        raise BuildFailed(problems)
+    print(f"Checked {result.pages} pages: no problems")
+    return 0
+
+
+def _base_url(files: dict[str, bytes]) -> str:
+    """The base URL the site was built with, read back from the sitemap."""
+    text = files["robots.txt"].decode()
+    return text.split("Sitemap: ", 1)[1].strip().removesuffix("sitemap.xml")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    return serve(_project(args), host=args.host, port=args.port, open_browser=args.open, base_url=args.base_url)
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from .deploy import deploy
+
+    return deploy(
+        _project(args), remote=args.remote, branch=args.branch, message=args.message, force=args.force, base_url=args.base_url
+    )
+
+
+def _new(args: argparse.Namespace) -> int:
+    from .scaffold import new_record
+
+    for path in new_record(Path(args.content).resolve().parent, args.collection, args.slug):
+        print(f"Wrote {path}")
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from .scaffold import init_project
+
+    init_project(args.folder)
+    print(f"Created a new explainer in {args.folder}. Next: cd {args.folder} && python -m site_builder serve")
+    return 0

@@ -1,0 +1,164 @@
+"""`content/site.yaml`: the site's settings and the collections it declares."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from . import schema as schemas
+from .errors import SiteError
+from .yamlfile import Located
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+RESERVED_NAMES = {"pages", "timeline", "glossary", "bibliography", "sources", "charts", "home", "schemas", "static"}
+
+_STR = {"type": "string"}
+SITE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title", "description", "base_url", "collections"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1},
+        "description": {"type": "string", "minLength": 1},
+        "language": {"type": "string", "pattern": "^[a-zA-Z]{2,3}(-[a-zA-Z0-9]+)*$"},
+        "base_url": {"type": "string", "format": "uri"},
+        "author": _STR,
+        "publisher": _STR,
+        "licence": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name"],
+            "properties": {"name": _STR, "url": {"type": "string", "format": "uri"}},
+        },
+        "cname": {"type": "string", "pattern": "^[a-z0-9.-]+$"},
+        "methodology": _STR,
+        "allow_html": {"type": "boolean"},
+        "navigation": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["title", "link"],
+                "properties": {"title": _STR, "link": _STR},
+            },
+        },
+        "collections": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["schema"],
+                "properties": {
+                    "singular": _STR,
+                    "plural": _STR,
+                    "title": _STR,
+                    "description": _STR,
+                    "schema": _STR,
+                    "url": {"type": "string", "pattern": "^/([^{}]*/)?\\{slug\\}/$"},
+                    "sort": _STR,
+                    "columns": {"type": "array", "items": _STR},
+                    "template": _STR,
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A kind of record the content declares, e.g. companies."""
+
+    name: str
+    singular: str
+    plural: str
+    title: str
+    description: str
+    schema_file: str
+    url: str
+    sort: str
+    columns: tuple[str, ...]
+    template: str
+
+
+@dataclass(frozen=True)
+class NavItem:
+    title: str
+    link: str
+
+
+@dataclass(frozen=True, eq=False)
+class SiteConfig:
+    """Everything `site.yaml` says, with defaults filled in."""
+
+    title: str
+    description: str
+    language: str
+    base_url: str
+    author: str
+    publisher: str
+    licence_name: str
+    licence_url: str
+    cname: str
+    methodology: str
+    allow_html: bool
+    navigation: tuple[NavItem, ...]
+    collections: tuple[Collection, ...]
+    marks: dict[tuple[str | int, ...], tuple[int, int]]
+
+    def collection(self, name: str) -> Collection | None:
+        """The collection called `name`, if declared."""
+        return next((c for c in self.collections if c.name == name), None)
+
+
+def parse_config(doc: Located, path: str, base_url: str | None) -> tuple[SiteConfig | None, list[SiteError]]:
+    """Validate `site.yaml` and turn it into a `SiteConfig` (None when it is unusable)."""
+    data = doc.value
+    if not isinstance(data, dict):
+        return None, [SiteError(path, "site.yaml must be a mapping of settings", "start with 'title: …'")]
+    errors = schemas.validate(data, SITE_SCHEMA, path, doc.mark, doc.key_mark)
+    for name in data.get("collections", {}) if isinstance(data.get("collections"), dict) else {}:
+        if not SLUG.match(name) or name in RESERVED_NAMES:
+            why = "is reserved" if name in RESERVED_NAMES else "must match [a-z0-9][a-z0-9-]*"
+            errors.append(
+                SiteError(path, f"collection name '{name}' {why}", "rename the collection", *doc.key_mark(("collections", name)))
+            )
+    if errors:
+        return None, errors
+    base = base_url or data["base_url"]
+    base = base if base.endswith("/") else base + "/"
+    licence = data.get("licence", {})
+    return SiteConfig(
+        title=data["title"],
+        description=data["description"],
+        language=data.get("language", "en"),
+        base_url=base,
+        author=data.get("author", ""),
+        publisher=data.get("publisher", ""),
+        licence_name=licence.get("name", ""),
+        licence_url=licence.get("url", ""),
+        cname=data.get("cname", ""),
+        methodology=data.get("methodology", ""),
+        allow_html=data.get("allow_html", False),
+        navigation=tuple(NavItem(n["title"], n["link"]) for n in data.get("navigation", [])),
+        collections=tuple(_collection(name, c) for name, c in data["collections"].items()),
+        marks=dict(doc.marks),
+    ), []
+
+
+def _collection(name: str, c: dict[str, Any]) -> Collection:
+    plural = c.get("plural", name)
+    return Collection(
+        name=name,
+        singular=c.get("singular", name.rstrip("s")),
+        plural=plural,
+        title=c.get("title", plural.capitalize()),
+        description=c.get("description", ""),
+        schema_file=c["schema"],
+        url=c.get("url", f"/{name}/{{slug}}/"),
+        sort=c.get("sort", "title"),
+        columns=tuple(c.get("columns", [])),
+        template=c.get("template", "record.html"),
+    )

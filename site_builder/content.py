@@ -1,0 +1,460 @@
+"""Parse the content tree into plain values: records, sources, timeline, glossary, charts, pages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import schema as schemas
+from . import yamlfile
+from .config import SLUG, Collection, SiteConfig, parse_config
+from .errors import SiteError, did_you_mean
+from .tree import Tree
+from .yamlfile import Located, Mark, Path_
+
+FACT_KEYS = {"value", "sources", "status", "note"}
+STATUSES = ("unconfirmed", "weak")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """How one value is sourced: its sources and, when unconfirmed or weak, a status."""
+
+    sources: tuple[str, ...] = ()
+    status: str = ""
+    note: str = ""
+    marks: tuple[Mark, ...] = ()  # where each source id stands
+
+
+@dataclass
+class Record:
+    """One record of a collection: its facts (YAML) and its narrative (Markdown)."""
+
+    collection: str
+    slug: str
+    data: dict[str, Any]
+    facts: dict[Path_, Fact]
+    marks: dict[Path_, Mark]
+    yaml_path: str
+    md_text: str = ""
+    md_path: str = ""
+
+    @property
+    def address(self) -> str:
+        return f"{self.collection}/{self.slug}"
+
+    @property
+    def title(self) -> str:
+        return str(self.data.get("title", self.slug))
+
+    def mark(self, at: Path_) -> Mark:
+        """Where the value at `at` (or its nearest parent) starts in the YAML file."""
+        for end in range(len(at), -1, -1):
+            if at[:end] in self.marks:
+                return self.marks[at[:end]]
+        return (1, 1)
+
+
+@dataclass(frozen=True)
+class Item:
+    """An entry of a data file (a source, event, term or chart) with where its fields start."""
+
+    data: dict[str, Any]
+    path: str
+    marks: dict[str, Mark]
+
+    def mark(self, key: str = "") -> Mark:
+        return self.marks.get(key) or self.marks.get("", (1, 1))
+
+    def get(self, key: str, default: Any = "") -> Any:
+        return self.data.get(key, default)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A Markdown file with YAML front matter: a free page or the home page."""
+
+    slug: str
+    path: str
+    meta: dict[str, Any]
+    body: str
+    body_line: int
+    marks: dict[Path_, Mark] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title", self.slug))
+
+
+@dataclass
+class Content:
+    """Everything the content tree says, parsed but not yet cross-checked."""
+
+    config: SiteConfig
+    schemas: dict[str, dict[str, Any]]
+    schema_files: dict[str, str]
+    records: dict[str, list[Record]]
+    sources: list[Item]
+    timeline: list[Item]
+    glossary: list[Item]
+    charts: list[Item]
+    pages: list[Document]
+    home: Document | None
+    broken: dict[str, str] = field(default_factory=dict)  # address -> fact file, for records that did not parse
+
+    def all_records(self) -> list[Record]:
+        return [r for c in self.config.collections for r in self.records.get(c.name, [])]
+
+
+_S = {"type": "string"}
+_IDS = {"type": "array", "items": {"type": "string"}}
+_ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"}
+_STATUS = {"enum": list(STATUSES)}
+_DATE = {"type": "string", "format": "date"}
+
+
+def _list_of(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    item = {"type": "object", "additionalProperties": False, "required": required, "properties": props}
+    return {"type": "array", "items": item}
+
+
+SOURCES_SCHEMA = _list_of(
+    {
+        "id": _ID,
+        "title": _S,
+        "publisher": _S,
+        "author": _S,
+        "published": _DATE,
+        "url": {"type": "string", "format": "uri"},
+        "accessed": _DATE,
+        "language": _S,
+        "archive_url": {"type": "string", "format": "uri"},
+        "reliability": {"enum": ["weak"]},
+        "note": _S,
+    },
+    ["id", "title"],
+)
+TIMELINE_SCHEMA = _list_of(
+    {"date": _DATE, "approx": {"type": "boolean"}, "title": _S, "text": _S, "links": _IDS, "sources": _IDS, "status": _STATUS},
+    ["date", "title"],
+)
+GLOSSARY_SCHEMA = _list_of(
+    {"term": _S, "id": _ID, "expansion": _S, "definition": _S, "aliases": _IDS, "links": _IDS, "sources": _IDS},
+    ["term", "definition"],
+)
+_SERIES = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "values"],
+    "properties": {"name": _S, "values": {"type": "array", "items": {"type": ["number", "null"]}}, "status": _STATUS},
+}
+CHARTS_SCHEMA = _list_of(
+    {
+        "id": _ID,
+        "title": _S,
+        "description": _S,
+        "kind": {"enum": ["bar", "line"]},
+        "unit": _S,
+        "categories": {"type": "array", "items": {"type": ["string", "number"]}, "minItems": 1},
+        "series": {"type": "array", "items": _SERIES, "minItems": 1},
+        "sources": _IDS,
+        "note": _S,
+    },
+    ["id", "title", "description", "categories", "series"],
+)
+PAGE_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title"],
+    "properties": {
+        "title": _S,
+        "description": _S,
+        "sources": _IDS,
+        "glossary_links": {"type": "boolean"},
+        "key_figures": _list_of({"value": _S, "label": _S, "sources": _IDS, "status": _STATUS}, ["value", "label"]),
+    },
+}
+
+
+def parse_content(tree: Tree, base_url: str | None = None) -> tuple[Content | None, list[SiteError]]:
+    """Parse and validate every content file; return all problems, not just the first."""
+    files = tree.under("content")
+    errors: list[SiteError] = []
+    site = _load(files, "site.yaml", errors, required=True)
+    if site is None:
+        return None, errors
+    config, problems = parse_config(site, "content/site.yaml", base_url)
+    if config is None:
+        return None, errors + problems
+    schema_map, schema_files = {}, {}
+    for coll in config.collections:
+        loaded = _load_schema(files, coll, errors)
+        if loaded is not None:
+            schema_map[coll.name], schema_files[coll.name] = loaded, coll.schema_file
+    content = Content(
+        config=config,
+        schemas=schema_map,
+        schema_files=schema_files,
+        records={},
+        sources=_items(files, "sources.yaml", SOURCES_SCHEMA, errors, required=True),
+        timeline=_items(files, "timeline.yaml", TIMELINE_SCHEMA, errors),
+        glossary=_items(files, "glossary.yaml", GLOSSARY_SCHEMA, errors),
+        charts=_items(files, "charts.yaml", CHARTS_SCHEMA, errors),
+        pages=[d for name in sorted(files) if (d := _page(files, name, errors)) is not None],
+        home=_document(files, "home.md", "home", errors) if "home.md" in files else None,
+    )
+    for coll in config.collections:
+        content.records[coll.name] = _records(files, coll, schema_map.get(coll.name), errors, content.broken)
+    errors += _stray_files(files, config)
+    return content, errors
+
+
+def _load(files: dict[str, bytes], name: str, errors: list[SiteError], required: bool = False) -> Located | None:
+    path = f"content/{name}"
+    if name not in files:
+        if required:
+            errors.append(SiteError(path, "file is missing", f"create {path}"))
+        return None
+    try:
+        return yamlfile.load(yamlfile.decode(files[name], path), path)
+    except SiteError as exc:
+        errors.append(exc)
+        return None
+
+
+def _load_schema(files: dict[str, bytes], coll: Collection, errors: list[SiteError]) -> dict[str, Any] | None:
+    doc = _load(files, coll.schema_file, errors)
+    path = f"content/{coll.schema_file}"
+    if doc is None:
+        if coll.schema_file not in files:
+            errors.append(
+                SiteError(
+                    "content/site.yaml",
+                    f"schema file {path} of collection '{coll.name}' is missing",
+                    f"create {path} or fix 'schema:'",
+                )
+            )
+        return None
+    if not isinstance(doc.value, dict):
+        errors.append(SiteError(path, "a schema must be a mapping", "start with 'type: object' and 'properties:'"))
+        return None
+    problems = schemas.schema_problems(doc.value)
+    errors.extend(SiteError(path, p, "see the JSON Schema reference") for p in problems)
+    return None if problems else schemas.record_schema(doc.value)
+
+
+def _records(
+    files: dict[str, bytes], coll: Collection, schema: dict[str, Any] | None, errors: list[SiteError], broken: dict[str, str]
+) -> list[Record]:
+    prefix = coll.name + "/"
+    names = sorted(n for n in files if n.startswith(prefix) and "/" not in n[len(prefix) :])
+    stems = {n[len(prefix) :].rsplit(".", 1)[0] for n in names if n.endswith(".yaml")}
+    records = []
+    for name in names:
+        stem, _, ext = name[len(prefix) :].rpartition(".")
+        path = f"content/{name}"
+        if ext == "md" and stem not in stems:
+            errors.append(
+                SiteError(path, "Markdown file without a fact file", f"create {prefix}{stem}.yaml with at least 'title:'")
+            )
+        elif ext not in ("yaml", "md"):
+            errors.append(
+                SiteError(path, f"unexpected file in collection '{coll.name}'", "records are <slug>.yaml and <slug>.md")
+            )
+        elif ext == "yaml":
+            record = _record(files, coll, stem, schema, errors)
+            if record is not None:
+                records.append(record)
+            elif SLUG.match(stem):
+                broken[f"{coll.name}/{stem}"] = path
+    return records
+
+
+def _record(
+    files: dict[str, bytes], coll: Collection, slug: str, schema: dict[str, Any] | None, errors: list[SiteError]
+) -> Record | None:
+    path = f"content/{coll.name}/{slug}.yaml"
+    if not SLUG.match(slug):
+        errors.append(
+            SiteError(
+                path,
+                f"bad slug '{slug}': use lower-case letters, digits and hyphens",
+                f"rename the file to {re.sub('[^a-z0-9-]+', '-', slug.lower()).strip('-') or 'record'}.yaml",
+            )
+        )
+        return None
+    doc = _load(files, f"{coll.name}/{slug}.yaml", errors)
+    if doc is None:
+        return None
+    if not isinstance(doc.value, dict):
+        errors.append(SiteError(path, "a fact file must be a mapping of fields", "start with 'title: …'"))
+        return None
+    record = Record(coll.name, slug, {}, {}, {}, path)
+    record.data = _unwrap(doc.value, (), (), doc, record, errors)
+    if schema is not None:
+        errors.extend(
+            schemas.validate(record.data, schema, path, record.mark, lambda at: record.marks.get(("key", *at)) or record.mark(at))
+        )
+    md_name = f"{coll.name}/{slug}.md"
+    if md_name in files:
+        try:
+            record.md_text = yamlfile.decode(files[md_name], f"content/{md_name}")
+            record.md_path = f"content/{md_name}"
+        except SiteError as exc:
+            errors.append(exc)
+    return record
+
+
+def _unwrap(value: Any, at: Path_, orig: Path_, doc: Located, record: Record, errors: list[SiteError]) -> Any:
+    """Replace fact objects by their values, noting their sources; remap positions to the new paths."""
+    record.marks[at] = doc.mark(orig)
+    if orig in doc.key_marks:
+        record.marks[("key", *at)] = doc.key_marks[orig]
+    if isinstance(value, dict) and "value" in value and at:
+        extra = sorted(set(value) - FACT_KEYS)
+        for key in extra:
+            errors.append(
+                SiteError(
+                    record.yaml_path,
+                    f"unknown key '{key}' in a fact object",
+                    did_you_mean(key, FACT_KEYS) or "a fact object has value, sources, status, note",
+                    *doc.key_mark((*orig, key)),
+                )
+            )
+        record.facts[at] = _fact(value, orig, doc, record.yaml_path, errors)
+        return _unwrap(value["value"], at, (*orig, "value"), doc, record, errors)
+    if isinstance(value, dict):
+        return {k: _unwrap(v, (*at, k), (*orig, k), doc, record, errors) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v, (*at, i), (*orig, i), doc, record, errors) for i, v in enumerate(value)]
+    return value
+
+
+def _fact(obj: dict[str, Any], orig: Path_, doc: Located, path: str, errors: list[SiteError]) -> Fact:
+    sources, status, note = obj.get("sources", []), obj.get("status", ""), obj.get("note", "")
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        errors.append(
+            SiteError(
+                path, "'sources' of a fact must be a list of source ids", "write sources: [id, …]", *doc.mark((*orig, "sources"))
+            )
+        )
+        sources = []
+    if status not in ("", *STATUSES):
+        errors.append(
+            SiteError(
+                path,
+                f"unknown status {status!r}",
+                did_you_mean(str(status), STATUSES) or "use unconfirmed or weak",
+                *doc.mark((*orig, "status")),
+            )
+        )
+        status = ""
+    if not isinstance(note, str):
+        errors.append(SiteError(path, "'note' must be text", "quote it", *doc.mark((*orig, "note"))))
+        note = ""
+    return Fact(tuple(sources), status, note, tuple(doc.mark((*orig, "sources", i)) for i in range(len(sources))))
+
+
+def _items(
+    files: dict[str, bytes], name: str, schema: dict[str, Any], errors: list[SiteError], required: bool = False
+) -> list[Item]:
+    doc = _load(files, name, errors, required)
+    path = f"content/{name}"
+    if doc is None or doc.value is None:
+        return []
+    found = schemas.validate(doc.value, schema, path, doc.mark, doc.key_mark)
+    errors.extend(found)
+    if found:
+        return []
+    items = []
+    for i, entry in enumerate(doc.value):
+        marks = {"": doc.mark((i,)), **{k: doc.mark((i, k)) for k in entry}}
+        items.append(Item(entry, path, marks))
+    _check_unique_ids(items, errors)
+    return items
+
+
+def _check_unique_ids(items: list[Item], errors: list[SiteError]) -> None:
+    seen: dict[str, int] = {}
+    for item in items:
+        ident = item.get("id")
+        if ident and ident in seen:
+            errors.append(
+                SiteError(
+                    item.path,
+                    f"duplicate id '{ident}' (first on line {seen[ident]})",
+                    "give each entry its own id",
+                    *item.mark("id"),
+                )
+            )
+        elif ident:
+            seen[ident] = item.mark("id")[0]
+
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(\r?\n|\Z)", re.S)
+
+
+def _page(files: dict[str, bytes], name: str, errors: list[SiteError]) -> Document | None:
+    if not name.startswith("pages/") or "/" in name[6:]:
+        return None
+    slug, _, ext = name[6:].rpartition(".")
+    path = f"content/{name}"
+    if ext != "md":
+        errors.append(SiteError(path, "unexpected file in pages/", "free pages are <slug>.md"))
+        return None
+    if not SLUG.match(slug):
+        errors.append(SiteError(path, f"bad slug '{slug}'", "use lower-case letters, digits and hyphens"))
+        return None
+    return _document(files, name, slug, errors)
+
+
+def _document(files: dict[str, bytes], name: str, slug: str, errors: list[SiteError]) -> Document | None:
+    path = f"content/{name}"
+    try:
+        text = yamlfile.decode(files[name], path)
+    except SiteError as exc:
+        errors.append(exc)
+        return None
+    match = FRONT_MATTER.match(text)
+    if not match:
+        errors.append(SiteError(path, "missing front matter", "start the file with '---', 'title: …', '---'"))
+        return None
+    try:
+        doc = yamlfile.load("\n" + (match.group(1) or ""), path)
+    except SiteError as exc:
+        errors.append(exc)
+        return None
+    meta = doc.value if isinstance(doc.value, dict) else {}
+    if not isinstance(doc.value, dict):
+        errors.append(SiteError(path, "front matter must be a mapping", "write 'title: …' between the --- lines"))
+        return None
+    problems = schemas.validate(meta, PAGE_SCHEMA, path, doc.mark, doc.key_mark)
+    errors.extend(problems)
+    body_line = text.count("\n", 0, match.end()) + 1
+    return None if problems else Document(slug, path, meta, text[match.end() :], body_line, dict(doc.marks))
+
+
+def _stray_files(files: dict[str, bytes], config: SiteConfig) -> list[SiteError]:
+    known_dirs = {c.name for c in config.collections} | {"pages", "schemas"}
+    known_files = {"site.yaml", "sources.yaml", "timeline.yaml", "glossary.yaml", "charts.yaml", "home.md"}
+    errors = []
+    for name in sorted(files):
+        top = name.split("/", 1)[0]
+        if "/" in name and top not in known_dirs:
+            errors.append(
+                SiteError(
+                    f"content/{name}",
+                    f"folder '{top}' is not a declared collection",
+                    did_you_mean(top, known_dirs) or "declare it under 'collections:' in site.yaml",
+                )
+            )
+        elif "/" not in name and name not in known_files:
+            errors.append(
+                SiteError(
+                    f"content/{name}",
+                    "unexpected file in content/",
+                    did_you_mean(name, known_files) or f"known files: {', '.join(sorted(known_files))}",
+                )
+            )
+    return errors

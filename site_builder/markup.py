@@ -1,0 +1,260 @@
+"""Markdown to HTML: links to addresses, citations, markers, charts, glossary links, safe output."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import markdown
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+
+LINK = re.compile(r"\[\[([^\[\]\n|]+?)(?:\|([^\[\]\n]+?))?\]\]")
+CITE = re.compile(r"\[(@[^\[\]\n]+?)\]")
+CITE_ID = re.compile(r"^\s*@([a-z0-9][a-z0-9-]*)\s*$")
+FLAG = re.compile(r"\[\?\]")
+CHART_LINE = re.compile(r"^\[\[charts/([a-z0-9][a-z0-9-]*)\]\]\s*$")
+_CODE = re.compile(r"(^(```|~~~).*?^\2[ \t]*$)|(`+)(?:.+?)\3|(^(?: {4}|\t)[^\n]*$)", re.S | re.M)
+_SAFE_URL = re.compile(r"^(https?:|mailto:|#|/|\.|[^:/?#]*([/?#]|$))", re.I)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A link or citation written in Markdown, with where it stands in the text."""
+
+    kind: str  # "link" or "cite"
+    target: str
+    line: int
+    col: int
+
+
+def scan(text: str) -> list[Mention]:
+    """Every `[[address]]` and `[@source]` outside code, with 1-based line and column."""
+    masked = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    found = []
+    for m in LINK.finditer(masked):
+        found.append(Mention("link", m.group(1).strip(), *_line_col(masked, m.start())))
+    for m in CITE.finditer(masked):
+        line, col = _line_col(masked, m.start())
+        for part in m.group(1).split(";"):
+            ident = CITE_ID.match(part)
+            found.append(Mention("cite", ident.group(1) if ident else part.strip(), line, col))
+    return sorted(found, key=lambda m: (m.line, m.col))
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+@dataclass
+class Hooks:
+    """What a page's Markdown needs from the rest of the site, as callables and tables."""
+
+    link: Callable[[str], tuple[str, str]]  # address -> (href, title)
+    cite: Callable[[str], list[tuple[str, str]]]  # source id -> [(tag, html)] pieces, see citations
+    flag_href: str = ""
+    charts: Callable[[str], str | None] = lambda chart_id: None  # chart id -> figure HTML
+    glossary: list[tuple[re.Pattern[str], str, str, str]] = field(default_factory=list)  # (pattern, id, href, title)
+
+
+@dataclass
+class Rendered:
+    html: str
+    toc: list[dict[str, Any]]
+
+
+class _Renderer:
+    """One reusable Markdown instance; the page's hooks are swapped in before each conversion."""
+
+    def __init__(self, allow_html: bool) -> None:
+        self.hooks: Hooks | None = None
+        self.md = markdown.Markdown(
+            extensions=["tables", "footnotes", "def_list", "abbr", "sane_lists", "toc", _SiteExtension(self, allow_html)],
+            extension_configs={
+                "toc": {
+                    "toc_depth": "2-3",
+                    "permalink": "#",
+                    "permalink_class": "anchor",
+                    "permalink_title": "Link to this section",
+                },
+                "footnotes": {"BACKLINK_TITLE": "Back to the text"},
+            },
+            output_format="html",
+        )
+
+    def convert(self, text: str, hooks: Hooks) -> Rendered:
+        self.hooks = hooks
+        self.md.reset()
+        html = self.md.convert(text)
+        return Rendered(html, list(getattr(self.md, "toc_tokens", [])))
+
+
+_renderers: dict[bool, _Renderer] = {}
+
+
+def render(text: str, hooks: Hooks, allow_html: bool = False) -> Rendered:
+    """Markdown text to HTML and its table of contents."""
+    if allow_html not in _renderers:
+        _renderers[allow_html] = _Renderer(allow_html)
+    return _renderers[allow_html].convert(text, hooks)
+
+
+def render_inline(text: str, hooks: Hooks) -> str:
+    """Markdown for one line (a title, a definition) without the wrapping paragraph."""
+    html = render(text, hooks).html
+    return html[3:-4] if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1 else html
+
+
+class _SiteExtension(Extension):
+    def __init__(self, renderer: _Renderer, allow_html: bool) -> None:
+        super().__init__()
+        self.renderer, self.allow_html = renderer, allow_html
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
+        hooks = lambda: self.renderer.hooks  # noqa: E731
+        if not self.allow_html:
+            md.preprocessors.deregister("html_block")
+            md.inlinePatterns.deregister("html")
+        md.preprocessors.register(_ChartPreprocessor(md, hooks), "site_charts", 25)
+        md.inlinePatterns.register(_LinkProcessor(LINK.pattern, md, hooks), "site_link", 178)
+        md.inlinePatterns.register(_CiteProcessor(CITE.pattern, md, hooks), "site_cite", 177)
+        md.inlinePatterns.register(_FlagProcessor(FLAG.pattern, md, hooks), "site_flag", 176)
+        md.treeprocessors.register(_SafeUrls(md), "site_safe_urls", 1)
+        md.treeprocessors.register(_GlossaryLinks(md, hooks), "site_glossary", 2)
+
+
+class _ChartPreprocessor(Preprocessor):
+    def __init__(self, md: markdown.Markdown, hooks: Callable[[], Hooks | None]) -> None:
+        super().__init__(md)
+        self.hooks = hooks
+
+    def run(self, lines: list[str]) -> list[str]:
+        hooks = self.hooks()
+        out = []
+        for line in lines:
+            m = CHART_LINE.match(line)
+            figure = hooks.charts(m.group(1)) if m and hooks else None
+            if figure is not None:
+                out += ["", self.md.htmlStash.store(figure), ""]
+            else:
+                out.append(line)
+        return out
+
+
+class _LinkProcessor(InlineProcessor):
+    def __init__(self, pattern: str, md: markdown.Markdown, hooks: Callable[[], Hooks | None]) -> None:
+        super().__init__(pattern, md)
+        self.hooks = hooks
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # noqa: N802
+        hooks = self.hooks()
+        assert hooks is not None
+        href, title = hooks.link(m.group(1).strip())
+        a = etree.Element("a", {"href": href})
+        a.text = (m.group(2) or title).strip()
+        return a, m.start(0), m.end(0)
+
+
+class _CiteProcessor(InlineProcessor):
+    def __init__(self, pattern: str, md: markdown.Markdown, hooks: Callable[[], Hooks | None]) -> None:
+        super().__init__(pattern, md)
+        self.hooks = hooks
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # noqa: N802
+        hooks = self.hooks()
+        assert hooks is not None
+        ids = [CITE_ID.match(p) for p in m.group(1).split(";")]
+        html = "".join(html for i in ids if i for _, html in hooks.cite(i.group(1)))
+        return self.md.htmlStash.store(html), m.start(0), m.end(0)
+
+
+class _FlagProcessor(InlineProcessor):
+    def __init__(self, pattern: str, md: markdown.Markdown, hooks: Callable[[], Hooks | None]) -> None:
+        super().__init__(pattern, md)
+        self.hooks = hooks
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # noqa: N802
+        hooks = self.hooks()
+        assert hooks is not None
+        return self.md.htmlStash.store(flag_html("unconfirmed", hooks.flag_href)), m.start(0), m.end(0)
+
+
+FLAG_TEXT = {
+    "unconfirmed": ("unconfirmed", "Unconfirmed: no stored source confirms this"),
+    "weak": ("weak source", "Weakly sourced: only a secondary, mirrored or translated page supports this"),
+}
+
+
+def flag_html(status: str, href: str) -> str:
+    """The visible marker for an unconfirmed or weakly sourced fact."""
+    text, title = FLAG_TEXT[status]
+    target = f"{href}#markers" if href else "#"
+    return f'<a class="flag flag-{status}" href="{target}" title="{title}">{text}</a>'
+
+
+class _SafeUrls(Treeprocessor):
+    """Drop link and image addresses that could run script (javascript:, data:, …)."""
+
+    def run(self, root: etree.Element) -> None:
+        for el in root.iter():
+            for attr in ("href", "src"):
+                value = el.get(attr)
+                if value is not None and not _SAFE_URL.match(value.strip()):
+                    del el.attrib[attr]
+
+
+_NO_GLOSSARY = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "abbr", "sup", "dt"}
+
+
+class _GlossaryLinks(Treeprocessor):
+    """Link the first mention of each glossary term on the page to its definition."""
+
+    def __init__(self, md: markdown.Markdown, hooks: Callable[[], Hooks | None]) -> None:
+        super().__init__(md)
+        self.hooks = hooks
+
+    def run(self, root: etree.Element) -> None:
+        hooks = self.hooks()
+        if not hooks or not hooks.glossary:
+            return
+        done: set[str] = set()
+        self._walk(root, hooks, done)
+
+    def _walk(self, el: etree.Element, hooks: Hooks, done: set[str]) -> None:
+        if el.tag in _NO_GLOSSARY:
+            return
+        if el.text:
+            el.text, new = self._link(el.text, hooks, done)
+            for i, a in enumerate(new):
+                el.insert(i, a)
+        for child in list(el):
+            self._walk(child, hooks, done)
+            if child.tail:
+                child.tail, new = self._link(child.tail, hooks, done)
+                at = list(el).index(child) + 1
+                for i, a in enumerate(new):
+                    el.insert(at + i, a)
+
+    def _link(self, text: str, hooks: Hooks, done: set[str]) -> tuple[str, list[etree.Element]]:
+        """Split `text` at the first unlinked mention of any term; recurse on what follows."""
+        best = None
+        for pattern, ident, href, title in hooks.glossary:
+            if ident in done:
+                continue
+            m = pattern.search(text)
+            if m and (best is None or m.start() < best[0].start()):
+                best = (m, ident, href, title)
+        if best is None:
+            return text, []
+        m, ident, href, title = best
+        done.add(ident)
+        a = etree.Element("a", {"class": "term", "href": href, "title": title})
+        a.text = m.group(0)
+        tail, rest = self._link(text[m.end() :], hooks, done)
+        a.tail = tail
+        return text[: m.start()], [a, *rest]

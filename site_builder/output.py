@@ -1,0 +1,100 @@
+"""The only place that writes the site: refuse dangerous folders, then swap the new site in atomically."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import shutil
+from pathlib import Path
+
+from .errors import BuildFailed, SiteError
+
+MARKER = ".site-builder"
+MARKER_TEXT = b"This folder is made by site_builder; it is replaced on every build.\n"
+_RENAME_EXCHANGE = 2
+
+
+def check_output(out: Path, project: Path) -> None:
+    """Refuse to replace a folder that site_builder did not make or that holds the project."""
+    problem = unsafe_output(out, project)
+    if problem:
+        raise BuildFailed([SiteError(str(out), f"refusing to write the site here: {problem}", "choose another --out folder")])
+
+
+def unsafe_output(out: Path, project: Path) -> str:
+    """Why `out` must not be replaced by a build, or ''."""
+    absolute = Path(os.path.abspath(out))
+    if any(p.is_symlink() for p in (absolute, *absolute.parents)):
+        return "the path goes through a symbolic link"
+    real, root = absolute.resolve(), project.resolve()
+    protected = {Path("/"), Path.home().resolve(), root, *(root / d for d in ("content", "templates", "static", ".git"))}
+    for place in protected:
+        if real == place or place.is_relative_to(real):
+            return f"it is {'or contains ' if real != place else ''}{place}"
+    if real.is_relative_to(root / "content") or real.is_relative_to(root / "templates") or real.is_relative_to(root / "static"):
+        return "it is inside the project's sources"
+    if real.exists() and not real.is_dir():
+        return "it is a file"
+    if real.is_dir() and any(real.iterdir()) and not (real / MARKER).is_file():
+        return "it is a folder with other files in it (no site_builder marker)"
+    return ""
+
+
+def write_site(files: dict[str, bytes], out: Path, project: Path) -> None:
+    """Write every file into a fresh folder beside `out`, then swap it into place in one step."""
+    check_output(out, project)
+    out = Path(os.path.abspath(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(out)
+    staging = out.with_name(f".{out.name}.new-{os.getpid()}")
+    try:
+        for name, data in sorted(files.items()):
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        (staging / MARKER).write_bytes(MARKER_TEXT)
+        _swap(staging, out)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildFailed(
+            [
+                SiteError(
+                    str(out),
+                    f"could not write the site: {exc.strerror or exc}",
+                    "check free disk space and permissions; the previous site is untouched",
+                )
+            ]
+        ) from None
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Put `new` at `out`; afterwards the old site (if any) is at `new`, to be deleted."""
+    if not out.exists():
+        os.rename(new, out)
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        at_fdcwd = -100
+        if renameat2(at_fdcwd, os.fsencode(new), at_fdcwd, os.fsencode(out), _RENAME_EXCHANGE) == 0:
+            return
+        if ctypes.get_errno() not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    # No atomic exchange here: two renames, with a short moment where `out` is missing.
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.rename(out, old)
+    os.rename(new, out)
+    os.rename(old, new)
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Delete staging folders that a killed build left beside `out`."""
+    for p in out.parent.glob(f".{out.name}.new-*"):
+        shutil.rmtree(p, ignore_errors=True)
+    for p in out.parent.glob(f".{out.name}.old-*"):
+        if not out.exists():
+            os.rename(p, out)  # a build died between its two renames: the old site comes back
+        else:
+            shutil.rmtree(p, ignore_errors=True)

@@ -1,0 +1,33 @@
+"""Plan the pages: which page is published where, from which template, about what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .resolve import DATA_PAGES, Site
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page to render: its site path, template and the address it shows."""
+
+    path: str
+    template: str
+    kind: str
+    address: str
+
+
+def plan_pages(site: Site) -> list[Page]:
+    """Every HTML page of the site, in a stable order."""
+    content = site.content
+    pages = [Page("", "home.html", "home", "home")]
+    for coll in content.config.collections:
+        pages.append(Page(f"{coll.name}/", "collection.html", "collection", coll.name))
+        for record in content.records.get(coll.name, []):
+            pages.append(Page(site.targets[record.address].path, coll.template, "record", record.address))
+    for page in content.pages:
+        pages.append(Page(f"{page.slug}/", "page.html", "page", f"pages/{page.slug}"))
+    for address in DATA_PAGES:
+        pages.append(Page(f"{address}/", f"{address}.html", address, address))
+    pages.append(Page("404.html", "404.html", "404", "404"))
+    return pages

@@ -1,0 +1,126 @@
+"""Render planned pages through Jinja, and make the site's other files; errors name template and line."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import jinja2
+
+from .errors import BuildFailed, SiteError
+from .pages import Page
+from .resolve import Site
+from .urls import Urls, output_file
+from .views import Views
+
+NOJEKYLL = ".nojekyll"
+
+
+class _TreeLoader(jinja2.BaseLoader):
+    """Templates from the tree's bytes, named so tracebacks point at templates/<name>."""
+
+    def __init__(self, templates: dict[str, bytes]) -> None:
+        self.templates = templates
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        if template not in self.templates:
+            raise jinja2.TemplateNotFound(template)
+        try:
+            text = self.templates[template].decode("utf-8")
+        except UnicodeDecodeError:
+            raise SiteError(f"templates/{template}", "this template is not UTF-8", "save it as UTF-8") from None
+        return text, f"templates/{template}", lambda: True
+
+    def list_templates(self) -> list[str]:
+        return sorted(self.templates)
+
+
+def environment(templates: dict[str, bytes]) -> jinja2.Environment:
+    """The Jinja environment: autoescape everywhere, undefined names are errors."""
+    return jinja2.Environment(
+        loader=_TreeLoader(templates),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_pages(site: Site, pages: list[Page], templates: dict[str, bytes], urls: Urls) -> dict[str, bytes]:
+    """Every planned page as bytes keyed by output file; all template errors at once."""
+    env = environment(templates)
+    errors: set[SiteError] = set()
+    chart_template = _template(env, "chart.html", "templates/record.html", errors)
+
+    def chart_html(ctx: dict[str, Any]) -> str:
+        return chart_template.render(chart=ctx) if chart_template else ""
+
+    views = Views(site, urls, chart_html)
+    out: dict[str, bytes] = {}
+    for page in pages:
+        owner = _template_owner(site, page)
+        template = _template(env, page.template, owner, errors)
+        if template is None:
+            continue
+        context = views.context(page)
+        try:
+            out[output_file(page.path)] = template.render(context).encode("utf-8")
+        except Exception as exc:
+            errors.add(_located(exc, page.template))
+    if errors:
+        raise BuildFailed(errors)
+    return out
+
+
+def _template(env: jinja2.Environment, name: str, owner: str, errors: set[SiteError]) -> jinja2.Template | None:
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        errors.add(
+            SiteError(
+                f"templates/{exc.name or name}", f"template syntax error: {exc.message}", "fix the Jinja syntax", exc.lineno or 1
+            )
+        )
+    except jinja2.TemplateNotFound as exc:
+        errors.add(SiteError(owner, f"template '{exc.name}' not found", f"create templates/{exc.name} or use record.html"))
+    except SiteError as exc:
+        errors.add(exc)
+    return None
+
+
+def _template_owner(site: Site, page: Page) -> str:
+    return "content/site.yaml" if page.kind in ("record", "collection") else f"templates/{page.template}"
+
+
+def _located(exc: Exception, name: str) -> SiteError:
+    """The template file and line where rendering failed, from the traceback Jinja rewrites."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return SiteError(
+            f"templates/{exc.name or name}", f"template syntax error: {exc.message}", "fix the Jinja syntax", exc.lineno or 1
+        )
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("templates/")]
+    path, line = (frames[-1].filename, frames[-1].lineno or 1) if frames else (f"templates/{name}", 1)
+    if isinstance(exc, jinja2.UndefinedError):
+        return SiteError(path, f"undefined value: {exc.message}", "check the name, or guard it with {% if … is defined %}", line)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return SiteError(path, f"template '{exc.name}' not found", f"create templates/{exc.name}", line)
+    return SiteError(path, f"template error: {type(exc).__name__}: {exc}", "fix the template", line)
+
+
+def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, bytes]) -> dict[str, bytes]:
+    """Static assets, published schemas, sitemap.xml, robots.txt and .nojekyll."""
+    files = {f"static/{name}": data for name, data in static.items()}
+    for coll, schema in site.content.schemas.items():
+        name = site.content.schema_files[coll].rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
+        files[f"schemas/{name}.json"] = (json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    urlset = "".join(f"<url><loc>{urls.absolute(p.path)}</loc></url>\n" for p in pages if p.kind != "404")
+    files["sitemap.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{urlset}</urlset>\n"
+    ).encode()
+    files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {urls.absolute('sitemap.xml')}\n".encode()
+    files[NOJEKYLL] = b""
+    return files

@@ -1,0 +1,239 @@
+"""Cross-check the content: every address and source id resolves; derive backlinks and citations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import markup
+from .content import Content, Document, Item
+from .errors import SiteError, did_you_mean
+from .schema import resolve as resolve_ref
+from .schema import subschema
+from .yamlfile import Path_
+
+DATA_PAGES = {"timeline": "Timeline", "glossary": "Glossary", "bibliography": "Sources", "charts": "Charts"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an address leads: a site path (maybe with #fragment) and a title for link text."""
+
+    path: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One record or page pointing at another: through a field (its label) or the text."""
+
+    source: str
+    target: str
+    via: str
+
+
+@dataclass
+class Site:
+    """The content with every cross-reference resolved."""
+
+    content: Content
+    targets: dict[str, Target]
+    refs: list[Ref] = field(default_factory=list)
+    cited_by: dict[str, list[str]] = field(default_factory=dict)
+    chart_ids: set[str] = field(default_factory=set)
+
+    def backlinks(self, address: str) -> list[Ref]:
+        """Refs that point at `address`, de-duplicated, in a stable order."""
+        seen = {(r.source, r.via): r for r in self.refs if r.target.split("#")[0] == address and r.source != address}
+        return [seen[k] for k in sorted(seen)]
+
+    def outgoing(self, address: str) -> list[Ref]:
+        """Refs from `address` to records, through its fields, in field order."""
+        return [r for r in self.refs if r.source == address and r.via != "text"]
+
+
+def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
+    """Resolve every reference; return the site, the errors and the warnings."""
+    targets, errors = _targets(content)
+    site = Site(content, targets, chart_ids={str(c.get("id")) for c in content.charts})
+    sources = {str(s.get("id")): s for s in content.sources}
+    cites: list[tuple[str, str, SiteError]] = []  # (source id, citing address, where)
+
+    for record in content.all_records():
+        schema = content.schemas.get(record.collection, {})
+        for at, kind, value in _record_refs(record.data, schema, schema, ()):
+            line, col = record.mark(at)
+            address = _normalise(value, kind)
+            if address not in targets or address.count("/") != 1:
+                errors.append(_unknown(record.yaml_path, "reference", value, _choices(targets, kind), line, col))
+            else:
+                site.refs.append(Ref(record.address, address, _label(schema, at[0], content)))
+        for fact in record.facts.values():
+            for src, (line, col) in zip(fact.sources, fact.marks, strict=True):
+                cites.append((src, record.address, SiteError(record.yaml_path, "", "", line, col)))
+        for i, src in enumerate(record.data.get("sources", [])):
+            cites.append((src, record.address, SiteError(record.yaml_path, "", "", *record.mark(("sources", i)))))
+        if record.md_path:
+            _markdown(site, record.address, record.md_text, record.md_path, 1, errors, cites)
+
+    for doc, address in _documents(content):
+        _markdown(site, address, doc.body, doc.path, doc.body_line, errors, cites)
+        for i, src in enumerate(doc.meta.get("sources", [])):
+            cites.append((src, address, SiteError(doc.path, "", "", *doc.marks.get(("sources", i), (1, 1)))))
+        for fig in doc.meta.get("key_figures", []):
+            cites += [
+                (src, address, SiteError(doc.path, "", "", *doc.marks.get(("key_figures",), (1, 1))))
+                for src in fig.get("sources", [])
+            ]
+
+    for kind, items in (("timeline", content.timeline), ("glossary", content.glossary), ("charts", content.charts)):
+        for item in items:
+            _item_refs(site, kind, item, errors, cites)
+
+    for i, nav in enumerate(content.config.navigation):
+        if nav.link.split("#")[0] not in targets:
+            line, col = content.config.marks.get(("navigation", i, "link"), (1, 1))
+            errors.append(_unknown("content/site.yaml", "navigation link", nav.link, targets, line, col))
+    if content.config.methodology and content.config.methodology not in targets:
+        line, col = content.config.marks.get(("methodology",), (1, 1))
+        errors.append(_unknown("content/site.yaml", "methodology page", content.config.methodology, targets, line, col))
+
+    for src, address, where in cites:
+        if src not in sources:
+            errors.append(_unknown(where.path, "source id", src, sources, where.line, where.col))
+        else:
+            users = site.cited_by.setdefault(src, [])
+            if address not in users:
+                users.append(address)
+    warnings = [
+        SiteError(s.path, f"source '{ident}' is not cited anywhere", "cite it with [@" + ident + "] or remove it", *s.mark("id"))
+        for ident, s in sources.items()
+        if ident not in site.cited_by
+    ]
+    return site, errors, warnings
+
+
+def _targets(content: Content) -> tuple[dict[str, Target], list[SiteError]]:
+    """Every address of the site, and an error for every two that claim one URL."""
+    targets: dict[str, Target] = {"home": Target("", content.home.title if content.home else content.config.title)}
+    owners: dict[str, str] = {"": "content/home.md"}
+    errors: list[SiteError] = []
+
+    def claim(address: str, path: str, title: str, owner: str) -> None:
+        if path in owners:
+            errors.append(
+                SiteError(
+                    owner,
+                    f"two pages would be published at /{path}: this one and {owners[path]}",
+                    "change one of their slugs or the collection's url pattern",
+                )
+            )
+            return
+        owners[path] = owner
+        targets[address] = Target(path, title)
+
+    for coll in content.config.collections:
+        claim(coll.name, f"{coll.name}/", coll.title, "content/site.yaml")
+        for record in content.records.get(coll.name, []):
+            claim(record.address, coll.url.format(slug=record.slug).lstrip("/"), record.title, record.yaml_path)
+    for address, path in content.broken.items():  # known to exist, so references to them are not errors
+        targets[address] = Target(f"{address}/", address)
+    for page in content.pages:
+        claim(f"pages/{page.slug}", f"{page.slug}/", page.title, page.path)
+    for address, title in DATA_PAGES.items():
+        claim(address, f"{address}/", title, "content/site.yaml")
+    for term in content.glossary:
+        targets[f"glossary/{term_id(term)}"] = Target(f"glossary/#{term_id(term)}", str(term.get("term")))
+    for src in content.sources:
+        targets[f"sources/{src.get('id')}"] = Target(f"bibliography/#{src.get('id')}", str(src.get("title")))
+    for chart in content.charts:
+        targets[f"charts/{chart.get('id')}"] = Target(f"charts/#{chart.get('id')}", str(chart.get("title")))
+    return targets, errors
+
+
+def term_id(term: Item) -> str:
+    """A glossary term's anchor: its id, or its name made into a slug."""
+    return str(term.get("id") or re.sub(r"[^a-z0-9]+", "-", str(term.get("term")).lower()).strip("-"))
+
+
+def _documents(content: Content) -> Iterator[tuple[Document, str]]:
+    if content.home:
+        yield content.home, "home"
+    for page in content.pages:
+        yield page, f"pages/{page.slug}"
+
+
+def _markdown(
+    site: Site,
+    address: str,
+    text: str,
+    path: str,
+    first_line: int,
+    errors: list[SiteError],
+    cites: list[tuple[str, str, SiteError]],
+) -> None:
+    for m in markup.scan(text):
+        line = first_line + m.line - 1
+        if m.kind == "cite":
+            cites.append((m.target, address, SiteError(path, "", "", line, m.col)))
+        elif m.target.split("#")[0] not in site.targets:
+            errors.append(_unknown(path, "link target", m.target, site.targets, line, m.col))
+        else:
+            site.refs.append(Ref(address, m.target.split("#")[0], "text"))
+
+
+def _item_refs(site: Site, kind: str, item: Item, errors: list[SiteError], cites: list[tuple[str, str, SiteError]]) -> None:
+    for link in item.get("links", []):
+        if link.split("#")[0] not in site.targets:
+            errors.append(_unknown(item.path, "link target", link, site.targets, *item.mark("links")))
+        elif kind == "timeline":
+            site.refs.append(Ref("timeline", link.split("#")[0], "timeline"))
+    for src in item.get("sources", []):
+        cites.append((src, kind, SiteError(item.path, "", "", *item.mark("sources"))))
+    for key in ("title", "text", "definition", "note"):
+        if isinstance(item.get(key), str):
+            line, col = item.mark(key)
+            for m in markup.scan(item.get(key)):
+                if m.kind == "cite":
+                    cites.append((m.target, kind, SiteError(item.path, "", "", line, col)))
+                elif m.target.split("#")[0] not in site.targets:
+                    errors.append(_unknown(item.path, "link target", m.target, site.targets, line, col))
+
+
+def _record_refs(value: Any, schema: dict[str, Any], root: dict[str, Any], at: Path_) -> Iterator[tuple[Path_, str, Any]]:
+    """(path, x-ref kind, value) for every reference field in a record."""
+    schema = resolve_ref(schema, root)
+    kind = schema.get("x-ref")
+    if kind and isinstance(value, str):
+        yield at, str(kind), value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _record_refs(item, subschema(schema, key, root), root, (*at, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _record_refs(item, subschema(schema, i, root), root, (*at, i))
+
+
+def _normalise(value: str, kind: str) -> str:
+    return value if "/" in value or kind == "any" else f"{kind}/{value}"
+
+
+def _choices(targets: dict[str, Target], kind: str) -> list[str]:
+    return [a for a in targets if a.startswith(f"{kind}/") or kind == "any"] or list(targets)
+
+
+def _label(schema: dict[str, Any], key: str | int, content: Content) -> str:
+    prop = subschema(schema, key, schema)
+    return str(prop.get("title") or key)
+
+
+def _unknown(path: str, what: str, value: str, choices: Any, line: int, col: int) -> SiteError:
+    names = list(choices)
+    hint = did_you_mean(value, names)
+    if not hint:
+        prefix = value.split("/")[0] + "/"
+        same = [n for n in names if n.startswith(prefix)]
+        hint = f"known: {', '.join(sorted(same)[:8])}" if same else "check the spelling"
+    return SiteError(path, f"unknown {what} '{value}'", hint, line, col)

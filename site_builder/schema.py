@@ -1,0 +1,155 @@
+"""JSON Schema validation with located, human messages; schema look-ups for display."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+
+from .errors import SiteError, did_you_mean
+from .yamlfile import Mark, Path_
+
+# Fields every record has, whatever its collection's schema says.
+BASE_PROPERTIES: dict[str, Any] = {
+    "title": {"type": "string", "minLength": 1, "title": "Title"},
+    "summary": {"type": "string", "title": "Summary"},
+    "sources": {"type": "array", "items": {"type": "string"}, "title": "Sources"},
+}
+DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+FORMATS = jsonschema.FormatChecker()
+
+
+@FORMATS.checks("date")
+def _is_date(value: object) -> bool:
+    """Dates may be partial: 2019, 2019-10 or 2019-10-19."""
+    return not isinstance(value, str) or bool(DATE.match(value))
+
+
+@FORMATS.checks("uri")
+def _is_uri(value: object) -> bool:
+    return not isinstance(value, str) or value.startswith(("https://", "http://"))
+
+
+_TYPE_NAMES = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping of fields",
+    "null": "empty",
+}
+
+
+def record_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A collection schema with the base fields added; unknown fields are errors unless it says otherwise."""
+    full = copy.deepcopy(schema)
+    full.setdefault("type", "object")
+    full["properties"] = {**BASE_PROPERTIES, **full.get("properties", {})}
+    full["required"] = sorted({"title", *full.get("required", [])})
+    full.setdefault("additionalProperties", False)
+    return full
+
+
+def schema_problems(schema: Any) -> list[str]:
+    """What is wrong with a schema itself, as messages."""
+    try:
+        Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(map(str, exc.absolute_path)) or "the top level"
+        return [f"invalid schema at {where}: {exc.message}"]
+    return []
+
+
+def validate(
+    data: Any,
+    schema: dict[str, Any],
+    path: str,
+    mark: Callable[[Path_], Mark],
+    key_mark: Callable[[Path_], Mark],
+) -> list[SiteError]:
+    """Every way `data` breaks `schema`, each located at the value (or key) at fault."""
+    validator = Draft202012Validator(schema, format_checker=FORMATS)
+    errors = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        errors.extend(_explain(error, path, mark, key_mark))
+    return errors
+
+
+def _explain(error: Any, path: str, mark: Callable[[Path_], Mark], key_mark: Callable[[Path_], Mark]) -> Iterator[SiteError]:
+    at: Path_ = tuple(error.absolute_path)
+    name = _field_name(at)
+    kind = error.validator
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {}))
+        for key in sorted(set(error.instance) - known):
+            hint = did_you_mean(key, known) or f"known fields: {', '.join(sorted(known))}"
+            yield SiteError(path, f"unknown field '{_field_name((*at, key))}'", hint, *key_mark((*at, key)))
+        return
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        yield SiteError(path, f"missing required field '{_field_name((*at, missing))}'", f"add '{missing}:'", *mark(at))
+        return
+    if kind == "type":
+        wanted = error.validator_value
+        wanted_names = " or ".join(_TYPE_NAMES.get(w, w) for w in ([wanted] if isinstance(wanted, str) else wanted))
+        got = _TYPE_NAMES.get(_json_type(error.instance), "something else")
+        yield SiteError(path, f"'{name}' should be {wanted_names}, not {got}", f"write {wanted_names} here", *mark(at))
+        return
+    if kind == "enum":
+        options = ", ".join(map(str, error.validator_value))
+        hint = did_you_mean(str(error.instance), map(str, error.validator_value)) or f"use one of: {options}"
+        yield SiteError(path, f"'{name}' is {error.instance!r}, not one of {options}", hint, *mark(at))
+        return
+    if kind == "format":
+        fmt = error.validator_value
+        want = {"date": "a date as YYYY, YYYY-MM or YYYY-MM-DD", "uri": "an address starting with https://"}
+        yield SiteError(path, f"'{name}' is not a valid {fmt}: {error.instance!r}", f"write {want.get(fmt, fmt)}", *mark(at))
+        return
+    yield SiteError(path, f"'{name}': {error.message}", "see the collection's schema", *mark(at))
+
+
+def _field_name(at: Path_) -> str:
+    return ".".join(str(p) for p in at) or "(top level)"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def subschema(schema: dict[str, Any], step: str | int, root: dict[str, Any]) -> dict[str, Any]:
+    """The schema of `step` (a property name or a list index) inside `schema`."""
+    schema = resolve(schema, root)
+    if isinstance(step, int):
+        items = schema.get("items", {})
+        return resolve(items, root) if isinstance(items, dict) else {}
+    props = schema.get("properties", {})
+    return resolve(props.get(step, {}), root)
+
+
+def resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """Follow a local `$ref` ('#/$defs/stake') to the schema it names."""
+    seen = 0
+    while isinstance(schema, dict) and "$ref" in schema and seen < 16:
+        target: Any = root
+        for part in str(schema["$ref"]).lstrip("#/").split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        seen += 1
+    return schema if isinstance(schema, dict) else {}

@@ -1,0 +1,67 @@
+"""The only place that reads the project: content, templates and static files as bytes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SiteError
+
+FOLDERS = ("content", "templates", "static")
+MAX_FILE_BYTES = 50 * 1024 * 1024
+_SKIP = {".git", "__pycache__", ".DS_Store", "node_modules"}
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Every input file, keyed by its path relative to the project root ('content/site.yaml')."""
+
+    root: Path
+    files: dict[str, bytes]
+
+    def under(self, folder: str) -> dict[str, bytes]:
+        """The files below `folder/`, keyed by their path inside it."""
+        prefix = folder.rstrip("/") + "/"
+        return {k[len(prefix) :]: v for k, v in self.files.items() if k.startswith(prefix)}
+
+
+def read_tree(root: Path) -> Tree:
+    """Read every input file below the project root; refuse links that lead outside it."""
+    root = root.resolve()
+    files: dict[str, bytes] = {}
+    errors: list[SiteError] = []
+    for folder in FOLDERS:
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP and not d.startswith("."))
+            for name in sorted(filenames):
+                if name in _SKIP or name.startswith(".") or name.endswith("~"):
+                    continue
+                path = Path(dirpath, name)
+                rel = path.relative_to(root).as_posix()
+                problem = _unsafe(path, root)
+                if problem:
+                    errors.append(SiteError(rel, problem, "replace the link with the file itself"))
+                    continue
+                if path.stat().st_size > MAX_FILE_BYTES:
+                    errors.append(SiteError(rel, "file is larger than 50 MB", "split it or remove it"))
+                    continue
+                files[rel] = path.read_bytes()
+    if errors:
+        from .errors import BuildFailed
+
+        raise BuildFailed(errors)
+    return Tree(root, files)
+
+
+def _unsafe(path: Path, root: Path) -> str:
+    """Why reading `path` would leave the project, or ''."""
+    if not path.is_file():
+        return "not a regular file"
+    real = path.resolve()
+    if not real.is_relative_to(root):
+        return f"this link points outside the project (to {real})"
+    return ""

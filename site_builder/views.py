@@ -1,0 +1,404 @@
+"""Build the context each template displays: pure functions of the resolved site and one page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+from markupsafe import Markup
+
+from . import charts, display, markup
+from .citations import Citations
+from .content import Document, Item, Record
+from .markup import Hooks, flag_html
+from .pages import Page
+from .resolve import Site, term_id
+from .urls import Urls
+
+ChartRenderer = Callable[[dict[str, Any]], str]
+
+
+class Views:
+    """Site-wide look-ups shared by every page's context."""
+
+    def __init__(self, site: Site, urls: Urls, chart_html: ChartRenderer) -> None:
+        self.site, self.urls, self.chart_html = site, urls, chart_html
+        content = site.content
+        self.sources = {str(s.get("id")): s for s in content.sources}
+        self.charts = {str(c.get("id")): c for c in content.charts}
+        self.flag_href = self.href(content.config.methodology) if content.config.methodology else ""
+        self.glossary = _glossary_patterns(content.glossary, self.href)
+        self.collection_titles = {c.name: c.title for c in content.config.collections}
+
+    def href(self, address: str) -> str:
+        """The URL of an address, keeping any #fragment."""
+        base, _, fragment = address.partition("#")
+        path = self.site.targets[base].path
+        return self.urls.href(path + (f"#{fragment}" if fragment else ""))
+
+    def title(self, address: str) -> str:
+        return self.site.targets[address.split("#")[0]].title
+
+    def context(self, page: Page) -> dict[str, Any]:
+        """Everything `page`'s template needs."""
+        return PageContext(self, page).build()
+
+
+class PageContext:
+    """The context of one page; owns the page's citation numbering."""
+
+    def __init__(self, views: Views, page: Page) -> None:
+        self.v, self.page = views, page
+        self.citations = Citations(views.sources, views.flag_href)
+
+    # Hooks for Markdown and display nodes.
+    def link(self, address: str, kind: str = "any") -> tuple[str, str]:
+        address = address if "/" in address or kind == "any" else f"{kind}/{address}"
+        return self.v.href(address), self.v.title(address)
+
+    def hooks(self, glossary: bool = True) -> Hooks:
+        return Hooks(
+            link=self.link,
+            cite=self.citations.cite,
+            flag_href=self.v.flag_href,
+            charts=self.chart,
+            glossary=self.v.glossary if glossary else [],
+        )
+
+    def chart(self, chart_id: str) -> str | None:
+        data = self.v.charts.get(chart_id)
+        return None if data is None else self.v.chart_html(self.chart_context(data, f"chart-{chart_id}"))
+
+    def markdown(self, text: str, glossary: bool = True) -> markup.Rendered:
+        rendered = markup.render(text, self.hooks(glossary), self.v.site.content.config.allow_html)
+        return markup.Rendered(Markup(rendered.html), rendered.toc)
+
+    def inline(self, text: str) -> Markup:
+        return Markup(markup.render_inline(text, self.hooks(glossary=False)))
+
+    def marks(self, sources: tuple[str, ...] | list[str], status: str = "", note: str = "") -> Markup:
+        """Citation numbers and any marker, to follow a value."""
+        html = self.citations.html(list(sources))
+        if status and f"flag-{status}" not in html:
+            html += flag_html(status, self.v.flag_href)
+        if note:
+            html += f'<span class="fact-note" title="{escape(note, quote=True)}">note</span>'
+        return Markup(html)
+
+    def build(self) -> dict[str, Any]:
+        body: dict[str, Any] = getattr(self, f"_{self.page.kind}")()
+        return {"site": self._site(), "page": self._meta(body), **body, "references": self._references()}
+
+    # Common parts.
+    def _site(self) -> dict[str, Any]:
+        config = self.v.site.content.config
+        current = self.page.address.split("/")[0]
+        return {
+            "title": config.title,
+            "description": config.description,
+            "language": config.language,
+            "author": config.author,
+            "publisher": config.publisher,
+            "licence": {"name": config.licence_name, "url": config.licence_url},
+            "home": self.v.urls.href(""),
+            "css": self.v.urls.href("static/style.css"),
+            "favicon": self.v.urls.href("static/favicon.svg"),
+            "methodology": self.v.flag_href,
+            "nav": [
+                {
+                    "title": n.title,
+                    "href": self.v.href(n.link),
+                    "current": n.link.split("/")[0] == current or n.link == self.page.address,
+                }
+                for n in config.navigation
+            ],
+        }
+
+    def _meta(self, body: dict[str, Any]) -> dict[str, Any]:
+        config = self.v.site.content.config
+        title = body.get("title", config.title)
+        return {
+            "kind": self.page.kind,
+            "path": self.page.path,
+            "title": title,
+            "full_title": title if self.page.kind == "home" else f"{title} · {config.title}",
+            "description": body.get("description") or config.description,
+            "canonical": self.v.urls.absolute(self.page.path),
+            "og_type": "article" if self.page.kind in ("record", "page") else "website",
+        }
+
+    def _references(self) -> list[dict[str, Any]]:
+        refs = []
+        for ref in self.citations.references():
+            src = ref.source
+            refs.append({**self._source(src), "number": ref.number, "backrefs": ref.backrefs})
+        return refs
+
+    def _source(self, src: Item) -> dict[str, Any]:
+        return {
+            "id": src.get("id"),
+            "title": src.get("title"),
+            "publisher": src.get("publisher"),
+            "author": src.get("author"),
+            "published": display.format_date(src.get("published")) if src.get("published") else "",
+            "accessed": display.format_date(src.get("accessed")) if src.get("accessed") else "",
+            "url": src.get("url"),
+            "archive_url": src.get("archive_url"),
+            "language": src.get("language", ""),
+            "weak": src.get("reliability") == "weak",
+            "note": src.get("note"),
+            "href": self.v.href(f"sources/{src.get('id')}"),
+        }
+
+    def _backlinks(self, address: str) -> list[dict[str, Any]]:
+        groups: dict[str, dict[str, list[dict[str, str]]]] = {}
+        for ref in self.v.site.backlinks(address):
+            coll = ref.source.split("/")[0]
+            group = self.v.collection_titles.get(coll, "Pages" if coll in ("pages", "home") else coll.capitalize())
+            via = "Mentioned in the text" if ref.via == "text" else f"As {ref.via.lower()}" if ref.via != "timeline" else "Events"
+            groups.setdefault(group, {}).setdefault(via, []).append(
+                {"href": self.v.href(ref.source), "title": self.v.title(ref.source)}
+            )
+        return [
+            {"title": g, "groups": [{"via": via, "links": links} for via, links in sorted(vias.items())]}
+            for g, vias in groups.items()
+        ]
+
+    def _document(self, doc: Document) -> dict[str, Any]:
+        rendered = self.markdown(doc.body, glossary=doc.meta.get("glossary_links", True))
+        return {
+            "title": doc.title,
+            "description": doc.meta.get("description", ""),
+            "body": rendered.html,
+            "toc": rendered.toc,
+            "page_sources": self.marks(doc.meta.get("sources", [])),
+        }
+
+    # One method per page kind.
+    def _home(self) -> dict[str, Any]:
+        content = self.v.site.content
+        doc = content.home
+        figures = [
+            {"value": f["value"], "label": f["label"], "marks": self.marks(f.get("sources", []), f.get("status", ""))}
+            for f in (doc.meta.get("key_figures", []) if doc else [])
+        ]
+        body = (
+            self._document(doc)
+            if doc
+            else {"title": content.config.title, "body": Markup(""), "toc": [], "page_sources": Markup("")}
+        )
+        ways = [
+            {
+                "title": c.title,
+                "href": self.v.href(c.name),
+                "count": len(content.records.get(c.name, [])),
+                "description": self.inline(c.description) if c.description else "",
+            }
+            for c in content.config.collections
+        ]
+        return {**body, "key_figures": figures, "collections": ways}
+
+    def _collection(self) -> dict[str, Any]:
+        content = self.v.site.content
+        coll = content.config.collection(self.page.address)
+        assert coll is not None
+        schema = content.schemas.get(coll.name, {})
+        records = sort_records(content.records.get(coll.name, []), coll.sort)
+        columns = [display.node_label(schema, c) for c in coll.columns]
+        rows = [
+            {
+                "href": self.v.href(r.address),
+                "title": r.title,
+                "summary": r.data.get("summary", ""),
+                "cells": [self._cell(r, c, schema) for c in coll.columns],
+            }
+            for r in records
+        ]
+        return {
+            "title": coll.title,
+            "description": self.markdown(coll.description).html if coll.description else "",
+            "columns": columns,
+            "rows": rows,
+            "singular": coll.singular,
+            "plural": coll.plural,
+        }
+
+    def _cell(self, record: Record, key: str, schema: dict[str, Any]) -> dict[str, Any]:
+        if key not in record.data:
+            return {"kind": "text", "text": "", "href": "", "lang": "", "marks": Markup("")}
+        return display.node(record.data[key], display.prop(schema, key), schema, _NoMarks(self), (key,))
+
+    def _record(self) -> dict[str, Any]:
+        content = self.v.site.content
+        record = next(r for r in content.records[self.page.address.split("/")[0]] if r.address == self.page.address)
+        coll = content.config.collection(record.collection)
+        assert coll is not None
+        schema = content.schemas.get(record.collection, {})
+        infobox = display.infobox(record.data, schema, _RecordMarks(self, record))
+        record_sources = self.marks(record.data.get("sources", []))
+        rendered = self.markdown(record.md_text) if record.md_text else markup.Rendered(Markup(""), [])
+        return {
+            "title": record.title,
+            "description": record.data.get("summary", ""),
+            "summary": record.data.get("summary", ""),
+            "collection": {"title": coll.title, "singular": coll.singular, "href": self.v.href(coll.name)},
+            "infobox": infobox,
+            "record_sources": record_sources,
+            "body": rendered.html,
+            "toc": rendered.toc,
+            "backlinks": self._backlinks(record.address),
+        }
+
+    def _page(self) -> dict[str, Any]:
+        slug = self.page.address.split("/", 1)[1]
+        doc = next(p for p in self.v.site.content.pages if p.slug == slug)
+        return {**self._document(doc), "backlinks": self._backlinks(self.page.address)}
+
+    def _timeline(self) -> dict[str, Any]:
+        events = sorted(self.v.site.content.timeline, key=lambda e: str(e.get("date")))
+        years: dict[str, list[dict[str, Any]]] = {}
+        for event in events:
+            date = str(event.get("date"))
+            years.setdefault(date[:4], []).append(
+                {
+                    "id": event_id(event),
+                    "date": date,
+                    "when": display.format_date(date),
+                    "approx": event.get("approx", False),
+                    "title": self.inline(event.get("title")),
+                    "text": self.markdown(event.get("text")).html if event.get("text") else "",
+                    "links": [{"href": self.v.href(a), "title": self.v.title(a)} for a in event.get("links", [])],
+                    "marks": self.marks(event.get("sources", []), event.get("status", "")),
+                }
+            )
+        return {
+            "title": "Timeline",
+            "description": "The events of the story in date order, each with its sources.",
+            "years": [{"year": y, "events": e} for y, e in years.items()],
+        }
+
+    def _glossary(self) -> dict[str, Any]:
+        terms = sorted(self.v.site.content.glossary, key=lambda t: str(t.get("term")).lower())
+        return {
+            "title": "Glossary",
+            "description": "The terms of the story, explained.",
+            "terms": [
+                {
+                    "id": term_id(t),
+                    "term": t.get("term"),
+                    "expansion": t.get("expansion"),
+                    "definition": self.markdown(t.get("definition"), glossary=False).html,
+                    "links": [{"href": self.v.href(a), "title": self.v.title(a)} for a in t.get("links", [])],
+                    "marks": self.marks(t.get("sources", [])),
+                }
+                for t in terms
+            ],
+        }
+
+    def _bibliography(self) -> dict[str, Any]:
+        sources = sorted(self.v.site.content.sources, key=lambda s: (str(s.get("title")).lower(), str(s.get("id"))))
+        return {
+            "title": "Sources",
+            "description": "Every source this site cites, with the pages that cite it.",
+            "sources": [
+                {
+                    **self._source(s),
+                    "cited_by": [
+                        {"href": self.v.href(a), "title": self.v.title(a)} for a in self.v.site.cited_by.get(str(s.get("id")), [])
+                    ],
+                }
+                for s in sources
+            ],
+        }
+
+    def _charts(self) -> dict[str, Any]:
+        return {
+            "title": "Charts",
+            "description": "Every chart on this site, with its numbers and sources.",
+            "charts": [Markup(self.v.chart_html(self.chart_context(c, str(c.get("id"))))) for c in self.v.site.content.charts],
+        }
+
+    def _404(self) -> dict[str, Any]:
+        return {"title": "Page not found", "description": "There is no page at this address."}
+
+    def chart_context(self, data: Item, dom_id: str) -> dict[str, Any]:
+        chart = charts.Chart.from_data(data.data)
+        return {
+            "id": dom_id,
+            "title": chart.title,
+            "description": chart.description,
+            "unit": chart.unit,
+            "svg": Markup(charts.svg(chart, dom_id)),
+            "series": [s[0] for s in chart.series],
+            "rows": charts.table_rows(chart),
+            "note": self.inline(data.get("note")) if data.get("note") else "",
+            "marks": self.marks(data.get("sources", [])),
+        }
+
+
+class _NoMarks:
+    """Display-node context for index tables: links, but no citations."""
+
+    def __init__(self, ctx: PageContext) -> None:
+        self.ctx = ctx
+
+    def link(self, value: str, kind: str) -> tuple[str, str]:
+        return self.ctx.link(value, kind)
+
+    def marks(self, at: tuple[str | int, ...]) -> Markup:
+        return Markup("")
+
+
+class _RecordMarks(_NoMarks):
+    """Display-node context for a record's infobox: each value followed by its citations and markers."""
+
+    def __init__(self, ctx: PageContext, record: Record) -> None:
+        super().__init__(ctx)
+        self.record = record
+
+    def marks(self, at: tuple[str | int, ...]) -> Markup:
+        fact = self.record.facts.get(at)
+        return self.ctx.marks(fact.sources, fact.status, fact.note) if fact else Markup("")
+
+
+def sort_records(records: list[Record], sort: str) -> list[Record]:
+    """Records ordered by a field ('-field' for descending); missing values last; ties by slug."""
+    field_name, reverse = sort.lstrip("-"), sort.startswith("-")
+
+    def key(r: Record) -> tuple[int, str, float]:
+        v = r.data.get(field_name)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return (0, "", -float(v) if reverse else float(v))
+        return (0 if v is not None else 1, str(v).lower() if v is not None else "", 0.0)
+
+    ordered = sorted(records, key=lambda r: r.slug)
+    ordered = sorted(ordered, key=key)
+    if reverse and not any(isinstance(r.data.get(field_name), (int, float)) for r in records):
+        present = [r for r in ordered if r.data.get(field_name) is not None][::-1]
+        ordered = present + [r for r in ordered if r.data.get(field_name) is None]
+    return ordered
+
+
+def event_id(event: Item) -> str:
+    """A stable anchor for a timeline event: its date and the first words of its title."""
+    words = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\[\[[^|\]]*\|?|\]\]|\[@[^\]]*\]", "", str(event.get("title"))).lower()).strip("-")
+    return f"{event.get('date')}-{'-'.join(words.split('-')[:5])}"
+
+
+def _glossary_patterns(terms: list[Item], href: Callable[[str], str]) -> list[tuple[re.Pattern[str], str, str, str]]:
+    patterns = []
+    for term in terms:
+        ident = term_id(term)
+        names = sorted({str(term.get("term")), *map(str, term.get("aliases", []))}, key=len, reverse=True)
+        flags = 0 if any(c.isupper() for n in names for c in n[1:]) else re.I
+        pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])", flags)
+        plain = re.sub(
+            r"\[\[[^|\]]*\|([^\]]*)\]\]|\[\[([^\]]*)\]\]|\[@[^\]]*\]|[*_`]",
+            lambda m: m.group(1) or m.group(2) or "",
+            str(term.get("definition")),
+        )
+        title = f"{term.get('expansion')}: {plain}" if term.get("expansion") else plain
+        patterns.append((pattern, ident, href(f"glossary/{ident}"), title[:240].strip()))
+    return patterns
