@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc.report(), file=sys.stderr)
         return 1
     except SiteError as exc:
-        print(f"{exc}\nBuild failed: 1 error", file=sys.stderr)
+        print(exc, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)

@@ -309,7 +309,7 @@ def _record(
 def _unwrap(value: Any, at: Path_, orig: Path_, doc: Located, record: Record, errors: list[SiteError]) -> Any:
     """Replace fact objects by their values, noting their sources; remap positions to the new paths."""
     record.marks[at] = doc.mark(orig)
-    if orig in doc.key_marks:
+    if orig in doc.key_marks and ("key", *at) not in record.marks:
         record.marks[("key", *at)] = doc.key_marks[orig]
     if isinstance(value, dict) and "value" in value and at:
         extra = sorted(set(value) - FACT_KEYS)

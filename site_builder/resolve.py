@@ -130,8 +130,7 @@ def _targets(content: Content) -> tuple[dict[str, Target], list[SiteError]]:
                     "change one of their slugs or the collection's url pattern",
                 )
             )
-            return
-        owners[path] = owner
+        owners.setdefault(path, owner)
         targets[address] = Target(path, title)
 
     for coll in content.config.collections:
@@ -232,6 +231,8 @@ def _label(schema: dict[str, Any], key: str | int, content: Content) -> str:
 def _unknown(path: str, what: str, value: str, choices: Any, line: int, col: int) -> SiteError:
     names = list(choices)
     hint = did_you_mean(value, names)
+    if not hint and "/" not in value:  # a bare slug: compare it with the slugs
+        hint = did_you_mean(value, {n.split("/", 1)[1] for n in names if "/" in n})
     if not hint:
         prefix = value.split("/")[0] + "/"
         same = [n for n in names if n.startswith(prefix)]

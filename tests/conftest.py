@@ -1,0 +1,52 @@
+"""Shared fixtures: a real project in tmp_path, and the real CLI as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE = REPO / "tests" / "fixtures" / "site"
+
+
+def make_project(dest: Path, content: Path = FIXTURE / "content") -> Path:
+    """A project folder (content, templates, static) copied into `dest`."""
+    shutil.copytree(content, dest / "content")
+    shutil.copytree(REPO / "templates", dest / "templates")
+    shutil.copytree(REPO / "static", dest / "static")
+    return dest
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The fixture site as a fresh project."""
+    return make_project(tmp_path / "project")
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `python -m site_builder ARGS` as users do."""
+    return subprocess.run(
+        [sys.executable, "-m", "site_builder", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+    )
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace one exact piece of a file; fail loudly when it is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def read_tree(out: Path) -> dict[str, bytes]:
+    """Every file below `out`, keyed by relative path."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}

@@ -1,0 +1,78 @@
+"""Markdown: address links, citations, markers, charts, glossary links, and safe output."""
+
+from __future__ import annotations
+
+import re
+
+from site_builder import markup
+from site_builder.markup import Hooks
+
+
+def hooks(**kw: object) -> Hooks:
+    cites: list[str] = []
+
+    def cite(ident: str) -> list[tuple[str, str]]:
+        cites.append(ident)
+        return [("cite", f"<sup>[{len(cites)}:{ident}]</sup>")]
+
+    base = {"link": lambda a: (f"/base/{a}/", f"Title of {a}"), "cite": cite, "flag_href": "/base/method/"}
+    return Hooks(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def test_scan_finds_links_and_citations_outside_code() -> None:
+    text = "See [[companies/tesla]] `[[not/this]]`\n\n```\n[[nor/this]]\n```\n\nand [@s06; @s07] then [[a/b|text]]"
+    found = [(m.kind, m.target, m.line, m.col) for m in markup.scan(text)]
+    assert found == [("link", "companies/tesla", 1, 5), ("cite", "s06", 7, 5), ("cite", "s07", 7, 5), ("link", "a/b", 7, 23)]
+
+
+def test_links_use_title_or_given_text() -> None:
+    html = markup.render("[[companies/tesla]] and [[companies/bmw|the carmaker]]", hooks()).html
+    assert '<a href="/base/companies/tesla/">Title of companies/tesla</a>' in html
+    assert '<a href="/base/companies/bmw/">the carmaker</a>' in html
+
+
+def test_citations_and_flag() -> None:
+    html = markup.render("A claim [@s1; @s2]. Another [?].", hooks()).html
+    assert "<sup>[1:s1]</sup><sup>[2:s2]</sup>" in html
+    assert 'class="flag flag-unconfirmed" href="/base/method/#markers"' in html
+
+
+def test_raw_html_is_escaped_and_script_urls_dropped() -> None:
+    html = markup.render(
+        '<script>alert(1)</script>\n\n<b onclick="x">b</b> [x](javascript:alert(1)) [y](https://ok.example/)', hooks()
+    ).html
+    assert "<script" not in html and "&lt;script&gt;" in html
+    assert "<b " not in html
+    assert "javascript:" not in html
+    assert 'href="https://ok.example/"' in html
+
+
+def test_raw_html_allowed_when_site_opts_in() -> None:
+    assert "<b>bold</b>" in markup.render("<b>bold</b>", hooks(), allow_html=True).html
+
+
+def test_headings_get_anchors_and_toc() -> None:
+    rendered = markup.render("## First part\n\ntext\n\n### Detail\n\n## Second", hooks())
+    assert '<h2 id="first-part">' in rendered.html
+    assert [t["id"] for t in rendered.toc] == ["first-part", "second"]
+    assert rendered.toc[0]["children"][0]["id"] == "detail"
+
+
+def test_glossary_links_first_mention_only_and_not_in_headings() -> None:
+    gloss = [(re.compile(r"(?<![\w-])(?:NEVs|NEV)(?![\w-])"), "nev", "/g/#nev", "new energy vehicle")]
+    html = markup.render("## NEV rules\n\nAn NEV is good. NEVs are many.\n\n`NEV` in code", hooks(glossary=gloss)).html
+    assert html.count('class="term"') == 1
+    assert '<a class="term" href="/g/#nev" title="new energy vehicle">NEV</a> is good' in html
+    assert '<h2 id="nev-rules">NEV rules' in html
+
+
+def test_chart_embeds_only_when_alone_on_a_line() -> None:
+    h = hooks(charts=lambda cid: f'<figure id="{cid}">chart</figure>' if cid == "sales" else None)
+    html = markup.render("Intro\n\n[[charts/sales]]\n\nOutro", h).html
+    assert '<figure id="sales">chart</figure>' in html
+    assert "<p><figure" not in html
+
+
+def test_tables_and_footnotes() -> None:
+    html = markup.render("| a | b |\n|---|---|\n| 1 | 2 |\n\nText.[^n]\n\n[^n]: Note.", hooks()).html
+    assert "<table>" in html and 'class="footnote"' in html
