@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 from .errors import SiteError
 from .urls import Urls, output_file
 
+SEARCH_INDEX = "pagefind/"  # made when the site is written, after the in-memory check
 _LINK_ATTRS = {("a", "href"), ("link", "href"), ("img", "src"), ("script", "src"), ("source", "src"), ("iframe", "src")}
 
 
@@ -73,8 +74,12 @@ def _problem(link: str, page_url: str, urls: Urls, host: str, files: dict[str, b
     if not target.startswith(urls.base_path):
         return f"link '{link}' leaves the site's base path {urls.base_path}"
     file = output_file(target[len(urls.base_path) :])
-    if file not in files:
+    if file not in files and not (file.startswith(SEARCH_INDEX) and not _has_search_index(files)):
         return f"link '{link}' leads to a missing file ({file})"
     if parts.fragment and file in pages and unquote(parts.fragment) not in pages[file].ids:
         return f"link '{link}' names a missing anchor #{parts.fragment}"
     return ""
+
+
+def _has_search_index(files: dict[str, bytes]) -> bool:
+    return any(name.startswith(SEARCH_INDEX) for name in files)

@@ -60,6 +60,7 @@ SITE_SCHEMA: dict[str, Any] = {
                     "sort": _STR,
                     "columns": {"type": "array", "items": _STR},
                     "template": _STR,
+                    "jsonld_type": {"type": "string", "pattern": "^[A-Z][A-Za-z]+$"},
                 },
             },
         },
@@ -81,6 +82,7 @@ class Collection:
     sort: str
     columns: tuple[str, ...]
     template: str
+    jsonld_type: str
 
 
 @dataclass(frozen=True)
@@ -161,4 +163,5 @@ def _collection(name: str, c: dict[str, Any]) -> Collection:
         sort=c.get("sort", "title"),
         columns=tuple(c.get("columns", [])),
         template=c.get("template", "record.html"),
+        jsonld_type=c.get("jsonld_type", "Thing"),
     )

@@ -102,6 +102,7 @@ class Content:
     pages: list[Document]
     home: Document | None
     broken: dict[str, str] = field(default_factory=dict)  # address -> fact file, for records that did not parse
+    dates: dict[str, str] = field(default_factory=dict)  # content file -> last commit date
 
     def all_records(self) -> list[Record]:
         return [r for c in self.config.collections for r in self.records.get(c.name, [])]
@@ -172,6 +173,7 @@ PAGE_SCHEMA = {
         "description": _S,
         "sources": _IDS,
         "glossary_links": {"type": "boolean"},
+        "updated": _DATE,
         "key_figures": _list_of({"value": _S, "label": _S, "sources": _IDS, "status": _STATUS}, ["value", "label"]),
     },
 }
@@ -203,6 +205,7 @@ def parse_content(tree: Tree, base_url: str | None = None) -> tuple[Content | No
         charts=_items(files, "charts.yaml", CHARTS_SCHEMA, errors),
         pages=[d for name in sorted(files) if (d := _page(files, name, errors)) is not None],
         home=_document(files, "home.md", "home", errors) if "home.md" in files else None,
+        dates=dict(tree.dates),
     )
     for coll in config.collections:
         content.records[coll.name] = _records(files, coll, schema_map.get(coll.name), errors, content.broken)

@@ -7,7 +7,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .schema import resolve, subschema
+from .schema import BASE_PROPERTIES, resolve, subschema
 
 MONTHS = (
     "January",
@@ -114,7 +114,7 @@ def infobox(data: dict[str, Any], schema: dict[str, Any], ctx: Any) -> list[dict
     """The rows of a record's infobox: every schema field that has a value, labelled by its title."""
     rows = []
     for key, prop in schema.get("properties", {}).items():
-        if key in ("title", "summary", "sources") or key not in data:
+        if key in BASE_PROPERTIES or key not in data:
             continue
         prop = resolve(prop, schema)
         rows.append(

@@ -6,6 +6,8 @@ import ctypes
 import errno
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from .errors import BuildFailed, SiteError
@@ -41,7 +43,7 @@ def unsafe_output(out: Path, project: Path) -> str:
     return ""
 
 
-def write_site(files: dict[str, bytes], out: Path, project: Path) -> None:
+def write_site(files: dict[str, bytes], out: Path, project: Path, search: bool = True) -> None:
     """Write every file into a fresh folder beside `out`, then swap it into place in one step."""
     check_output(out, project)
     out = Path(os.path.abspath(out))
@@ -54,7 +56,12 @@ def write_site(files: dict[str, bytes], out: Path, project: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         (staging / MARKER).write_bytes(MARKER_TEXT)
+        if search:
+            _index_search(staging)
         _swap(staging, out)
+    except BuildFailed:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise BuildFailed(
@@ -67,6 +74,16 @@ def write_site(files: dict[str, bytes], out: Path, project: Path) -> None:
             ]
         ) from None
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _index_search(folder: Path) -> None:
+    """Build the Pagefind search index inside the new site, before it goes live."""
+    proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(folder), "--silent"],
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise BuildFailed([SiteError(str(folder), f"the search index could not be built: {detail[0]}",
+                                     "install it with: pip install 'pagefind[bin]'")])
 
 
 def _swap(new: Path, out: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from xml.sax.saxutils import escape
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -10,8 +11,12 @@ from typing import Any
 import jinja2
 
 from .errors import BuildFailed, SiteError
+from .schema import editor_schema
+from .downloads import data_files
+from .feed import FEED, atom
 from .pages import Page
 from .resolve import Site
+from .updated import page_dates
 from .urls import Urls, output_file
 from .views import Views
 
@@ -115,12 +120,19 @@ def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, byt
     files = {f"static/{name}": data for name, data in static.items()}
     for coll, schema in site.content.schemas.items():
         name = site.content.schema_files[coll].rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
-        files[f"schemas/{name}.json"] = (json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-    urlset = "".join(f"<url><loc>{urls.absolute(p.path)}</loc></url>\n" for p in pages if p.kind != "404")
+        files[f"schemas/{name}.json"] = (json.dumps(editor_schema(schema), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    dates = page_dates(site.content)
+    urlset = "".join(
+        f"<url><loc>{escape(urls.absolute(p.path))}</loc>{f'<lastmod>{dates[p.address]}</lastmod>' if p.address in dates else ''}</url>\n"
+        for p in pages
+        if p.kind not in ("404", "search")
+    )
     files["sitemap.xml"] = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
         f"{urlset}</urlset>\n"
     ).encode()
     files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {urls.absolute('sitemap.xml')}\n".encode()
     files[NOJEKYLL] = b""
+    files.update(data_files(site, urls))
+    files[FEED] = atom(site, urls, page_dates(site.content))
     return files

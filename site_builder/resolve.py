@@ -14,7 +14,7 @@ from .schema import resolve as resolve_ref
 from .schema import subschema
 from .yamlfile import Path_
 
-DATA_PAGES = {"timeline": "Timeline", "glossary": "Glossary", "bibliography": "Sources", "charts": "Charts"}
+DATA_PAGES = {"timeline": "Timeline", "glossary": "Glossary", "bibliography": "Sources", "charts": "Charts", "search": "Search"}
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,9 @@ def new_record(project: Path, collection: str, slug: str) -> list[Path]:
 
 def skeleton(schema: dict[str, Any], slug: str, schema_file: str) -> str:
     """A fact file with the title, every required field, and the optional ones commented out."""
+    name = schema_file.rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
     lines = [
-        f"# yaml-language-server: $schema=../{schema_file}",
+        f"# yaml-language-server: $schema=../../_site/schemas/{name}.json",
         f"title: {slug.replace('-', ' ').title()}",
         "summary: One sentence that says what this is.",
         "sources: []  # source ids from sources.yaml",
@@ -118,7 +119,7 @@ properties:
   related: {type: array, title: Related topics, items: {type: string, x-ref: topics}}
 """,
     "topics/example.yaml": """\
-# yaml-language-server: $schema=../schemas/topic.schema.yaml
+# yaml-language-server: $schema=../../_site/schemas/topic.schema.json
 title: An example topic
 summary: Replace this record with your first real one.
 kind: example

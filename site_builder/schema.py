@@ -18,6 +18,7 @@ BASE_PROPERTIES: dict[str, Any] = {
     "title": {"type": "string", "minLength": 1, "title": "Title"},
     "summary": {"type": "string", "title": "Summary"},
     "sources": {"type": "array", "items": {"type": "string"}, "title": "Sources"},
+    "updated": {"type": "string", "format": "date", "title": "Last updated"},
 }
 DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 FORMATS = jsonschema.FormatChecker()
@@ -153,3 +154,33 @@ def resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
         schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
         seen += 1
     return schema if isinstance(schema, dict) else {}
+
+
+def editor_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema as published for editors: wherever a value may stand, a fact object may stand too."""
+    out = copy.deepcopy(schema)
+    out.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
+    _allow_facts(out)
+    return out
+
+
+def _allow_facts(schema: dict[str, Any]) -> None:
+    for key in ("properties", "$defs"):
+        for name, sub in list(schema.get(key, {}).items()):
+            if isinstance(sub, dict):
+                _allow_facts(sub)
+                if key == "properties" and name not in BASE_PROPERTIES:
+                    schema[key][name] = _fact_or(sub)
+    items = schema.get("items")
+    if isinstance(items, dict):
+        _allow_facts(items)
+        schema["items"] = _fact_or(items)
+
+
+def _fact_or(sub: dict[str, Any]) -> dict[str, Any]:
+    fact = {
+        "type": "object", "required": ["value"], "additionalProperties": False,
+        "properties": {"value": sub, "sources": {"type": "array", "items": {"type": "string"}},
+                       "status": {"enum": ["unconfirmed", "weak"]}, "note": {"type": "string"}},
+    }
+    return {"anyOf": [sub, fact], **{k: sub[k] for k in ("title", "description") if k in sub}}

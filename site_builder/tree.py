@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SiteError
+from .history import last_changed
 
 FOLDERS = ("content", "templates", "static")
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -19,6 +20,7 @@ class Tree:
 
     root: Path
     files: dict[str, bytes]
+    dates: dict[str, str] = field(default_factory=dict)  # 'content/…' → last commit date (YYYY-MM-DD)
 
     def under(self, folder: str) -> dict[str, bytes]:
         """The files below `folder/`, keyed by their path inside it."""
@@ -54,7 +56,7 @@ def read_tree(root: Path) -> Tree:
         from .errors import BuildFailed
 
         raise BuildFailed(errors)
-    return Tree(root, files)
+    return Tree(root, files, last_changed(root))
 
 
 def _unsafe(path: Path, root: Path) -> str:

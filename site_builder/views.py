@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from html import escape
@@ -9,12 +10,15 @@ from typing import Any
 
 from markupsafe import Markup
 
-from . import charts, display, markup
+from . import charts, display, downloads, markup
+from .config import SiteConfig
 from .citations import Citations
 from .content import Document, Item, Record
 from .markup import Hooks, flag_html
 from .pages import Page
 from .resolve import Site, term_id
+from .updated import page_dates
+from .feed import FEED
 from .urls import Urls
 
 ChartRenderer = Callable[[dict[str, Any]], str]
@@ -31,6 +35,7 @@ class Views:
         self.flag_href = self.href(content.config.methodology) if content.config.methodology else ""
         self.glossary = _glossary_patterns(content.glossary, self.href)
         self.collection_titles = {c.name: c.title for c in content.config.collections}
+        self.dates = page_dates(content)
 
     def href(self, address: str) -> str:
         """The URL of an address, keeping any #fragment."""
@@ -103,6 +108,8 @@ class PageContext:
             "publisher": config.publisher,
             "licence": {"name": config.licence_name, "url": config.licence_url},
             "home": self.v.urls.href(""),
+            "feed": self.v.urls.href(FEED),
+            "search": self.v.urls.href("search/"),
             "css": self.v.urls.href("static/style.css"),
             "favicon": self.v.urls.href("static/favicon.svg"),
             "methodology": self.v.flag_href,
@@ -119,7 +126,8 @@ class PageContext:
     def _meta(self, body: dict[str, Any]) -> dict[str, Any]:
         config = self.v.site.content.config
         title = body.get("title", config.title)
-        return {
+        updated = self.v.dates.get(self.page.address, "")
+        meta = {
             "kind": self.page.kind,
             "path": self.page.path,
             "title": title,
@@ -127,7 +135,52 @@ class PageContext:
             "description": body.get("description") or config.description,
             "canonical": self.v.urls.absolute(self.page.path),
             "og_type": "article" if self.page.kind in ("record", "page") else "website",
+            "updated": {"iso": updated, "text": display.format_date(updated)} if updated else None,
+            "downloads": self._downloads(),
+            "searchable": self.page.kind not in ("search", "404"),
         }
+        meta["cite"] = citation(config, title, meta["canonical"], updated, self.page.path)
+        meta["jsonld"] = self._jsonld(meta, body)
+        return meta
+
+    def _downloads(self) -> list[dict[str, str]]:
+        kind, address = self.page.kind, self.page.address
+        files: list[tuple[str, str]] = []
+        if kind == "record":
+            record = self._find_record(address)
+            files.append(("This record (JSON)", downloads.record_path(self.v.site, record)))
+        elif kind == "collection":
+            json_path, csv_path = downloads.collection_paths(address)
+            files += [("This table (CSV)", csv_path), ("This table (JSON)", json_path)]
+        if kind in ("record", "collection", "home", "bibliography"):
+            files.append(("Everything: facts and sources (JSON)", downloads.DATASET))
+        return [{"label": label, "href": self.v.urls.href(path)} for label, path in files]
+
+    def _jsonld(self, meta: dict[str, Any], body: dict[str, Any]) -> Markup:
+        config = self.v.site.content.config
+        kind = self.page.kind
+        if kind == "record":
+            coll = config.collection(self.page.address.split("/")[0])
+            schema_type = coll.jsonld_type if coll else "Thing"
+        else:
+            schema_type = {"home": "WebSite", "page": "Article", "collection": "CollectionPage"}.get(kind, "WebPage")
+        data: dict[str, Any] = {"@context": "https://schema.org", "@type": schema_type, "name": meta["title"],
+                                "description": meta["description"], "url": meta["canonical"]}
+        if schema_type == "Article":
+            data["headline"] = meta["title"]
+            data["author"] = {"@type": "Person", "name": config.author} if config.author else None
+            data["publisher"] = {"@type": "Organization", "name": config.publisher} if config.publisher else None
+        if meta["updated"]:
+            data["dateModified"] = meta["updated"]["iso"]
+        if config.licence_url:
+            data["license"] = config.licence_url
+        if kind != "home":
+            data["isPartOf"] = {"@type": "WebSite", "name": config.title, "url": self.v.urls.absolute("")}
+        clean = {k: v for k, v in data.items() if v is not None}
+        return Markup(json.dumps(clean, ensure_ascii=False, sort_keys=True).replace("</", "<\\/"))
+
+    def _find_record(self, address: str) -> Record:
+        return next(r for r in self.v.site.content.records[address.split("/")[0]] if r.address == address)
 
     def _references(self) -> list[dict[str, Any]]:
         refs = []
@@ -232,7 +285,7 @@ class PageContext:
 
     def _record(self) -> dict[str, Any]:
         content = self.v.site.content
-        record = next(r for r in content.records[self.page.address.split("/")[0]] if r.address == self.page.address)
+        record = self._find_record(self.page.address)
         coll = content.config.collection(record.collection)
         assert coll is not None
         schema = content.schemas.get(record.collection, {})
@@ -320,6 +373,14 @@ class PageContext:
             "charts": [Markup(self.v.chart_html(self.chart_context(c, str(c.get("id"))))) for c in self.v.site.content.charts],
         }
 
+    def _search(self) -> dict[str, Any]:
+        content = self.v.site.content
+        browse = [{"href": self.v.href(c.name), "title": c.title} for c in content.config.collections]
+        browse += [{"href": self.v.href(a), "title": self.v.title(a)} for a in ("timeline", "glossary", "bibliography")]
+        return {"title": "Search", "description": f"Search {content.config.title}.", "browse": browse, "search": {
+            "bundle": self.v.urls.href("pagefind/"), "ui_js": self.v.urls.href("pagefind/pagefind-ui.js"),
+            "ui_css": self.v.urls.href("pagefind/pagefind-ui.css"), "script": self.v.urls.href("static/search.js")}}
+
     def _404(self) -> dict[str, Any]:
         return {"title": "Page not found", "description": "There is no page at this address."}
 
@@ -402,3 +463,26 @@ def _glossary_patterns(terms: list[Item], href: Callable[[str], str]) -> list[tu
         title = f"{term.get('expansion')}: {plain}" if term.get("expansion") else plain
         patterns.append((pattern, ident, href(f"glossary/{ident}"), title[:240].strip()))
     return patterns
+
+
+def citation(config: SiteConfig, title: str, url: str, updated: str, path: str) -> dict[str, str]:
+    """How to cite a page: a short line, a full reference and BibTeX, naming this version's date."""
+    who = config.author or config.publisher or config.title
+    when = display.format_date(updated) if updated else "undated"
+    key = re.sub(r"[^a-z0-9]+", "-", f"{config.title.split()[0]} {path or 'home'}".lower()).strip("-")
+    year = updated[:4] if updated else ""
+    bibtex = "\n".join([
+        f"@misc{{{key},",
+        f"  title = {{{{{title}}}}},",
+        f"  author = {{{{{who}}}}},",
+        f"  howpublished = {{\\url{{{url}}}}},",
+        *([f"  publisher = {{{{{config.publisher}}}}},"] if config.publisher else []),
+        *([f"  year = {{{year}}},", f"  note = {{Version of {updated}}},"] if updated else []),
+        "}",
+    ])
+    return {
+        "inline": f"{who}, “{title}”, {config.title}, {when}.",
+        "full": f"{who}. “{title}.” {config.title}{', ' + config.publisher if config.publisher else ''}. "
+        f"{'Version of ' + when if updated else 'Undated version'}. {url}",
+        "bibtex": bibtex,
+    }

@@ -50,3 +50,21 @@ def edit(path: Path, old: str, new: str) -> None:
 def read_tree(out: Path) -> dict[str, bytes]:
     """Every file below `out`, keyed by relative path."""
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def need_tool(available: bool, reason: str) -> None:
+    """Skip when a tool is missing, except under CI (SITE_BUILDER_REQUIRE_TOOLS=1), where it must be there."""
+    if available:
+        return
+    if os.environ.get("SITE_BUILDER_REQUIRE_TOOLS"):
+        pytest.fail(f"{reason} (CI must install it)")
+    pytest.skip(reason)
+
+
+def need_chromium() -> None:
+    need_tool(CHROMIUM.exists(), "Chromium not installed: apt-get install chromium")

@@ -49,7 +49,7 @@ def test_builds_every_page_and_file(project: Path) -> None:
         MARKER,
     ]:
         assert name in files, name
-    assert result.pages == 13
+    assert result.pages == 14
     assert result.warnings == []
 
 
@@ -210,7 +210,7 @@ def test_refuses_folder_with_other_files_and_symlinked_output(project: Path, tmp
 def test_cli_build_prints_one_line(project: Path) -> None:
     proc = run_cli("build", cwd=project)
     assert proc.returncode == 0, proc.stderr
-    assert re.fullmatch(r"Built 13 pages in \d+\.\d\d s\n", proc.stdout)
+    assert re.fullmatch(r"Built 14 pages in \d+\.\d\d s\n", proc.stdout)
     assert proc.stderr == ""
 
 
@@ -232,3 +232,20 @@ def test_three_errors_in_one_run_leave_output_untouched(project: Path) -> None:
     assert lines[2].startswith("content/companies/beta.yaml:3:") and "YAML syntax error" in lines[2]
     assert "Traceback" not in proc.stderr
     assert read_tree(project / "_site") == before
+
+
+def test_published_schema_accepts_fact_files_as_editors_see_them(project: Path) -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    out = project / "_site"
+    build(project, out)
+    schema = json.loads((out / "schemas/company.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in sorted((project / "content/companies").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        assert list(validator.iter_errors(data)) == [], path.name
+    assert list(validator.iter_errors({"title": "X", "kind": "k", "fonded": 1}))  # unknown fields still flagged
+    assert list(validator.iter_errors({"title": "X", "kind": "k", "founded": {"value": "soon"}}))  # wrong type inside

@@ -1,0 +1,109 @@
+"""The site's data as files readers can download: each record, each collection (CSV, JSON), the whole dataset."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from .content import Item, Record
+from .resolve import Site
+from .urls import Urls
+
+DATASET = "data/dataset.json"
+
+
+def record_path(site: Site, record: Record) -> str:
+    """Where a record's JSON lives: beside its page, as index.json."""
+    return site.targets[record.address].path + "index.json"
+
+
+def collection_paths(name: str) -> tuple[str, str]:
+    """Where a collection's JSON and CSV live."""
+    return f"{name}/index.json", f"{name}/index.csv"
+
+
+def data_files(site: Site, urls: Urls) -> dict[str, bytes]:
+    """Every download: JSON per record, JSON and CSV per collection, and the whole dataset."""
+    content = site.content
+    sources = {str(s.get("id")): s for s in content.sources}
+    licence = {"name": content.config.licence_name, "url": content.config.licence_url}
+    files: dict[str, bytes] = {}
+    everything: dict[str, list[dict[str, Any]]] = {}
+    for coll in content.config.collections:
+        records = [record_json(site, r, urls) for r in content.records.get(coll.name, [])]
+        everything[coll.name] = records
+        for r, data in zip(content.records.get(coll.name, []), records, strict=True):
+            cited = {s: _source(sources[s]) for s in sorted(_cited(r)) if s in sources}
+            files[record_path(site, r)] = _json({**data, "licence": licence, "bibliography": cited})
+        json_path, csv_path = collection_paths(coll.name)
+        files[json_path] = _json({"collection": coll.name, "title": coll.title, "licence": licence, "records": records})
+        files[csv_path] = _csv(content.schemas.get(coll.name, {}), content.records.get(coll.name, []), site, urls)
+    files[DATASET] = _json({
+        "title": content.config.title, "url": urls.absolute(""), "licence": licence,
+        "collections": everything,
+        "sources": [_source(s) for s in content.sources],
+        "timeline": [i.data for i in content.timeline],
+        "glossary": [i.data for i in content.glossary],
+        "charts": [i.data for i in content.charts],
+    })
+    return files
+
+
+def record_json(site: Site, record: Record, urls: Urls) -> dict[str, Any]:
+    """A record as data: its fields with each cited or flagged value kept as a fact object."""
+    return {"id": record.address, "url": urls.absolute(site.targets[record.address].path), "data": _rewrap(record, record.data, ())}
+
+
+def _rewrap(record: Record, value: Any, at: tuple[str | int, ...]) -> Any:
+    if isinstance(value, dict):
+        inner: Any = {k: _rewrap(record, v, (*at, k)) for k, v in value.items()}
+    elif isinstance(value, list):
+        inner = [_rewrap(record, v, (*at, i)) for i, v in enumerate(value)]
+    else:
+        inner = value
+    fact = record.facts.get(at)
+    if fact is None:
+        return inner
+    wrapped: dict[str, Any] = {"value": inner}
+    if fact.sources:
+        wrapped["sources"] = list(fact.sources)
+    if fact.status:
+        wrapped["status"] = fact.status
+    if fact.note:
+        wrapped["note"] = fact.note
+    return wrapped
+
+
+def _cited(record: Record) -> set[str]:
+    return set(record.data.get("sources", [])) | {s for f in record.facts.values() for s in f.sources}
+
+
+def _source(item: Item) -> dict[str, Any]:
+    return dict(item.data)
+
+
+def _json(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+
+
+def _csv(schema: dict[str, Any], records: list[Record], site: Site, urls: Urls) -> bytes:
+    """One row per record: scalar fields as they are, lists joined with '; ', nested values as JSON."""
+    fields = [k for k in schema.get("properties", {}) if k not in ("sources",)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "url", *fields, "sources"])
+    for r in records:
+        row = [r.address, urls.absolute(site.targets[r.address].path)]
+        for key in fields:
+            value = r.data.get(key, "")
+            if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+                row.append("; ".join(map(str, value)))
+            elif isinstance(value, (dict, list)):
+                row.append(json.dumps(value, ensure_ascii=False))
+            else:
+                row.append("" if value is None else str(value))
+        row.append("; ".join(sorted(_cited(r))))
+        writer.writerow(row)
+    return out.getvalue().encode("utf-8")

@@ -1,0 +1,33 @@
+"""An Atom feed of the records, newest change first."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from .resolve import Site
+from .urls import Urls
+
+FEED = "feed.xml"
+MAX_ENTRIES = 50
+
+
+def atom(site: Site, urls: Urls, updated: dict[str, str]) -> bytes:
+    """The feed: records with a known change date, newest first (then by address, for stable output)."""
+    content = site.content
+    dated = sorted(((updated[r.address], r) for r in content.all_records() if updated.get(r.address)),
+                   key=lambda pair: (pair[0], pair[1].address), reverse=True)[:MAX_ENTRIES]
+    newest = dated[0][0] if dated else "1970-01-01"
+    author = content.config.author or content.config.publisher or content.config.title
+    entries = "".join(
+        f"<entry><title>{escape(r.title)}</title><id>{escape(urls.absolute(site.targets[r.address].path))}</id>"
+        f'<link href="{escape(urls.absolute(site.targets[r.address].path))}"/><updated>{date}T00:00:00Z</updated>'
+        f"<summary>{escape(str(r.data.get('summary', '')))}</summary></entry>\n"
+        for date, r in dated
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
+        f"<title>{escape(content.config.title)}</title><subtitle>{escape(content.config.description)}</subtitle>\n"
+        f'<link href="{escape(urls.absolute(FEED))}" rel="self"/><link href="{escape(urls.absolute(""))}"/>\n'
+        f"<id>{escape(urls.absolute(''))}</id><updated>{newest}T00:00:00Z</updated>"
+        f"<author><name>{escape(author)}</name></author>\n{entries}</feed>\n"
+    ).encode("utf-8")

@@ -1,0 +1,28 @@
+"""When each input file last changed, from git history: one `git log` for the whole project."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+def last_changed(root: Path) -> dict[str, str]:
+    """Each committed file under content/ (path relative to `root`) → the date (YYYY-MM-DD) of its last commit."""
+    try:
+        top = _git(root, "rev-parse", "--show-toplevel").strip()
+        log = _git(root, "log", "--format=%x00%cs", "--name-only", "--no-renames", "--", "content")
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        return {}  # not a git checkout, or no git: pages then use dates given in the content
+    prefix = Path(root).resolve().relative_to(Path(top).resolve()).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    dates: dict[str, str] = {}
+    for entry in log.split("\x00")[1:]:
+        date, _, names = entry.partition("\n")
+        for name in names.split("\n"):
+            if name.startswith(prefix) and name:
+                dates.setdefault(name[len(prefix):], date.strip())  # newest first: keep the first seen
+    return dates
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True, timeout=60).stdout
