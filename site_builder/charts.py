@@ -41,7 +41,7 @@ def nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
     exp = 10 ** math.floor(math.log10(value))
-    return next(m * exp for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * exp >= value)
+    return float(next(m * exp for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * exp >= value))
 
 
 def fmt(value: float | None) -> str:
@@ -77,7 +77,8 @@ def svg(chart: Chart, dom_id: str) -> str:
     band = plot_w / len(chart.categories)
     for i, cat in enumerate(chart.categories):
         parts.append(
-            f'<text class="tick" x="{LEFT + band * (i + 0.5):.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">{escape(cat)}</text>'
+            f'<text class="tick" x="{LEFT + band * (i + 0.5):.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">'
+            f"{escape(cat)}</text>"
         )
     parts += _bars(chart, band, y) if chart.kind == "bar" else _lines(chart, band, y)
     parts.append(f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>')
@@ -111,7 +112,8 @@ def _lines(chart: Chart, band: float, y: Any) -> list[str]:
         out.append(f'<polyline class="line series-{s % 4}" points="{path}"/>')
         for px, py, v in points:
             out.append(
-                f'<circle class="series-{s % 4}" cx="{px:.1f}" cy="{py:.1f}" r="4"><title>{escape(name)}: {fmt(v)}</title></circle>'
+                f'<circle class="series-{s % 4}" cx="{px:.1f}" cy="{py:.1f}" r="4">'
+                f"<title>{escape(name)}: {fmt(v)}</title></circle>"
             )
             out.append(f'<text class="value" x="{px:.1f}" y="{py - 8:.1f}" text-anchor="middle">{fmt(v)}</text>')
     return out

@@ -61,9 +61,8 @@ def _problem(link: str, page_url: str, urls: Urls, host: str, files: dict[str, b
     parts = urlsplit(link)
     if parts.scheme in ("mailto", "tel", "data"):
         return ""
-    if parts.scheme or parts.netloc:
-        if parts.netloc != host:
-            return ""  # external: not checked here
+    if (parts.scheme or parts.netloc) and parts.netloc != host:
+        return ""  # external: not checked here
     path = unquote(parts.path)
     if not path:
         target = page_url

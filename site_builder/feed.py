@@ -14,8 +14,11 @@ MAX_ENTRIES = 50
 def atom(site: Site, urls: Urls, updated: dict[str, str]) -> bytes:
     """The feed: records with a known change date, newest first (then by address, for stable output)."""
     content = site.content
-    dated = sorted(((updated[r.address], r) for r in content.all_records() if updated.get(r.address)),
-                   key=lambda pair: (pair[0], pair[1].address), reverse=True)[:MAX_ENTRIES]
+    dated = sorted(
+        ((updated[r.address], r) for r in content.all_records() if updated.get(r.address)),
+        key=lambda pair: (pair[0], pair[1].address),
+        reverse=True,
+    )[:MAX_ENTRIES]
     newest = dated[0][0] if dated else "1970-01-01"
     author = content.config.author or content.config.publisher or content.config.title
     entries = "".join(
@@ -30,4 +33,4 @@ def atom(site: Site, urls: Urls, updated: dict[str, str]) -> bytes:
         f'<link href="{escape(urls.absolute(FEED))}" rel="self"/><link href="{escape(urls.absolute(""))}"/>\n'
         f"<id>{escape(urls.absolute(''))}</id><updated>{newest}T00:00:00Z</updated>"
         f"<author><name>{escape(author)}</name></author>\n{entries}</feed>\n"
-    ).encode("utf-8")
+    ).encode()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as etree
+import xml.etree.ElementTree as etree  # noqa: N813 - the name Python-Markdown uses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,7 +151,7 @@ class _LinkProcessor(InlineProcessor):
         super().__init__(pattern, md)
         self.hooks = hooks
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # noqa: N802
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # type: ignore[override]  # noqa: N802
         hooks = self.hooks()
         assert hooks is not None
         href, title = hooks.link(m.group(1).strip())
@@ -165,7 +165,7 @@ class _CiteProcessor(InlineProcessor):
         super().__init__(pattern, md)
         self.hooks = hooks
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # noqa: N802
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # type: ignore[override]  # noqa: N802
         hooks = self.hooks()
         assert hooks is not None
         ids = [CITE_ID.match(p) for p in m.group(1).split(";")]
@@ -178,7 +178,7 @@ class _FlagProcessor(InlineProcessor):
         super().__init__(pattern, md)
         self.hooks = hooks
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # noqa: N802
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # type: ignore[override]  # noqa: N802
         hooks = self.hooks()
         assert hooks is not None
         return self.md.htmlStash.store(flag_html("unconfirmed", hooks.flag_href)), m.start(0), m.end(0)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from xml.sax.saxutils import escape
 import traceback
 from collections.abc import Callable
 from typing import Any
+from xml.sax.saxutils import escape
 
 import jinja2
 
-from .errors import BuildFailed, SiteError
-from .schema import editor_schema
 from .downloads import data_files
+from .errors import BuildFailed, SiteError
 from .feed import FEED, atom
 from .pages import Page
 from .resolve import Site
+from .schema import editor_schema
 from .updated import page_dates
 from .urls import Urls, output_file
 from .views import Views
@@ -120,10 +120,12 @@ def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, byt
     files = {f"static/{name}": data for name, data in static.items()}
     for coll, schema in site.content.schemas.items():
         name = site.content.schema_files[coll].rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
-        files[f"schemas/{name}.json"] = (json.dumps(editor_schema(schema), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        files[f"schemas/{name}.json"] = (
+            json.dumps(editor_schema(schema), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        ).encode()
     dates = page_dates(site.content)
     urlset = "".join(
-        f"<url><loc>{escape(urls.absolute(p.path))}</loc>{f'<lastmod>{dates[p.address]}</lastmod>' if p.address in dates else ''}</url>\n"
+        f"<url><loc>{escape(urls.absolute(p.path))}</loc>{_lastmod(dates.get(p.address))}</url>\n"
         for p in pages
         if p.kind not in ("404", "search")
     )
@@ -136,3 +138,7 @@ def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, byt
     files.update(data_files(site, urls))
     files[FEED] = atom(site, urls, page_dates(site.content))
     return files
+
+
+def _lastmod(date: str | None) -> str:
+    return f"<lastmod>{date}</lastmod>" if date else ""

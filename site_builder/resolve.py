@@ -137,7 +137,7 @@ def _targets(content: Content) -> tuple[dict[str, Target], list[SiteError]]:
         claim(coll.name, f"{coll.name}/", coll.title, "content/site.yaml")
         for record in content.records.get(coll.name, []):
             claim(record.address, coll.url.format(slug=record.slug).lstrip("/"), record.title, record.yaml_path)
-    for address, path in content.broken.items():  # known to exist, so references to them are not errors
+    for address in content.broken:  # known to exist, so references to them are not errors
         targets[address] = Target(f"{address}/", address)
     for page in content.pages:
         claim(f"pages/{page.slug}", f"{page.slug}/", page.title, page.path)

@@ -75,7 +75,7 @@ def validate(
 ) -> list[SiteError]:
     """Every way `data` breaks `schema`, each located at the value (or key) at fault."""
     validator = Draft202012Validator(schema, format_checker=FORMATS)
-    errors = []
+    errors: list[SiteError] = []
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         errors.extend(_explain(error, path, mark, key_mark))
     return errors
@@ -179,8 +179,14 @@ def _allow_facts(schema: dict[str, Any]) -> None:
 
 def _fact_or(sub: dict[str, Any]) -> dict[str, Any]:
     fact = {
-        "type": "object", "required": ["value"], "additionalProperties": False,
-        "properties": {"value": sub, "sources": {"type": "array", "items": {"type": "string"}},
-                       "status": {"enum": ["unconfirmed", "weak"]}, "note": {"type": "string"}},
+        "type": "object",
+        "required": ["value"],
+        "additionalProperties": False,
+        "properties": {
+            "value": sub,
+            "sources": {"type": "array", "items": {"type": "string"}},
+            "status": {"enum": ["unconfirmed", "weak"]},
+            "note": {"type": "string"},
+        },
     }
     return {"anyOf": [sub, fact], **{k: sub[k] for k in ("title", "description") if k in sub}}

@@ -11,14 +11,14 @@ from typing import Any
 from markupsafe import Markup
 
 from . import charts, display, downloads, markup
-from .config import SiteConfig
 from .citations import Citations
+from .config import SiteConfig
 from .content import Document, Item, Record
+from .feed import FEED
 from .markup import Hooks, flag_html
 from .pages import Page
 from .resolve import Site, term_id
 from .updated import page_dates
-from .feed import FEED
 from .urls import Urls
 
 ChartRenderer = Callable[[dict[str, Any]], str]
@@ -164,8 +164,13 @@ class PageContext:
             schema_type = coll.jsonld_type if coll else "Thing"
         else:
             schema_type = {"home": "WebSite", "page": "Article", "collection": "CollectionPage"}.get(kind, "WebPage")
-        data: dict[str, Any] = {"@context": "https://schema.org", "@type": schema_type, "name": meta["title"],
-                                "description": meta["description"], "url": meta["canonical"]}
+        data: dict[str, Any] = {
+            "@context": "https://schema.org",
+            "@type": schema_type,
+            "name": meta["title"],
+            "description": meta["description"],
+            "url": meta["canonical"],
+        }
         if schema_type == "Article":
             data["headline"] = meta["title"]
             data["author"] = {"@type": "Person", "name": config.author} if config.author else None
@@ -377,9 +382,17 @@ class PageContext:
         content = self.v.site.content
         browse = [{"href": self.v.href(c.name), "title": c.title} for c in content.config.collections]
         browse += [{"href": self.v.href(a), "title": self.v.title(a)} for a in ("timeline", "glossary", "bibliography")]
-        return {"title": "Search", "description": f"Search {content.config.title}.", "browse": browse, "search": {
-            "bundle": self.v.urls.href("pagefind/"), "ui_js": self.v.urls.href("pagefind/pagefind-ui.js"),
-            "ui_css": self.v.urls.href("pagefind/pagefind-ui.css"), "script": self.v.urls.href("static/search.js")}}
+        return {
+            "title": "Search",
+            "description": f"Search {content.config.title}.",
+            "browse": browse,
+            "search": {
+                "bundle": self.v.urls.href("pagefind/"),
+                "ui_js": self.v.urls.href("pagefind/pagefind-ui.js"),
+                "ui_css": self.v.urls.href("pagefind/pagefind-ui.css"),
+                "script": self.v.urls.href("static/search.js"),
+            },
+        }
 
     def _404(self) -> dict[str, Any]:
         return {"title": "Page not found", "description": "There is no page at this address."}
@@ -471,15 +484,17 @@ def citation(config: SiteConfig, title: str, url: str, updated: str, path: str) 
     when = display.format_date(updated) if updated else "undated"
     key = re.sub(r"[^a-z0-9]+", "-", f"{config.title.split()[0]} {path or 'home'}".lower()).strip("-")
     year = updated[:4] if updated else ""
-    bibtex = "\n".join([
-        f"@misc{{{key},",
-        f"  title = {{{{{title}}}}},",
-        f"  author = {{{{{who}}}}},",
-        f"  howpublished = {{\\url{{{url}}}}},",
-        *([f"  publisher = {{{{{config.publisher}}}}},"] if config.publisher else []),
-        *([f"  year = {{{year}}},", f"  note = {{Version of {updated}}},"] if updated else []),
-        "}",
-    ])
+    bibtex = "\n".join(
+        [
+            f"@misc{{{key},",
+            f"  title = {{{{{title}}}}},",
+            f"  author = {{{{{who}}}}},",
+            f"  howpublished = {{\\url{{{url}}}}},",
+            *([f"  publisher = {{{{{config.publisher}}}}},"] if config.publisher else []),
+            *([f"  year = {{{year}}},", f"  note = {{Version of {updated}}},"] if updated else []),
+            "}",
+        ]
+    )
     return {
         "inline": f"{who}, “{title}”, {config.title}, {when}.",
         "full": f"{who}. “{title}.” {config.title}{', ' + config.publisher if config.publisher else ''}. "

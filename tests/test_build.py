@@ -125,6 +125,15 @@ def test_root_site_links_resolve(project: Path) -> None:
     assert 'href="/static/style.css"' in page(out, "index.html")
 
 
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.ids.extend(v for k, v in attrs if k == "id" and v)
+
+
 def test_every_page_parses_as_html(project: Path) -> None:
     out = project / "_site"
     build(project, out)
@@ -132,14 +141,9 @@ def test_every_page_parses_as_html(project: Path) -> None:
         if name.endswith(".html"):
             parser = html5lib.HTMLParser(strict=True)
             parser.parse(data)  # raises on a parse error
-            ids: list[str] = []
-
-            class Ids(HTMLParser):
-                def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-                    ids.extend(v for k, v in attrs if k == "id" and v)
-
-            Ids().feed(data.decode())
-            assert len(ids) == len(set(ids)), f"{name}: duplicate ids"
+            collector = _Ids()
+            collector.feed(data.decode())
+            assert len(collector.ids) == len(set(collector.ids)), f"{name}: duplicate ids"
 
 
 def test_meta_tags_on_every_page(project: Path) -> None:

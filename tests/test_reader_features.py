@@ -91,12 +91,22 @@ def test_cite_this_page(project: Path) -> None:
     html = (built(project) / "companies/alpha/index.html").read_text()
     assert "<summary>Cite this page</summary>" in html
     assert "Test Author, “Alpha Motors”, Fixture explainer, undated." in html
-    assert "@misc{fixture-companies-alpha," in html and r"howpublished = {\url{https://example.github.io/fixture/companies/alpha/}}" in html
+    assert (
+        "@misc{fixture-companies-alpha," in html
+        and r"howpublished = {\url{https://example.github.io/fixture/companies/alpha/}}" in html
+    )
 
 
 def git(project: Path, *args: str, date: str = "2024-03-05T12:00:00+00:00") -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "T",
-           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "T",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "T",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+    }
     subprocess.run(["git", "-C", str(project), *args], check=True, capture_output=True, env=env)
 
 
