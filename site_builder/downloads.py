@@ -40,20 +40,28 @@ def data_files(site: Site, urls: Urls) -> dict[str, bytes]:
         json_path, csv_path = collection_paths(coll.name)
         files[json_path] = _json({"collection": coll.name, "title": coll.title, "licence": licence, "records": records})
         files[csv_path] = _csv(content.schemas.get(coll.name, {}), content.records.get(coll.name, []), site, urls)
-    files[DATASET] = _json({
-        "title": content.config.title, "url": urls.absolute(""), "licence": licence,
-        "collections": everything,
-        "sources": [_source(s) for s in content.sources],
-        "timeline": [i.data for i in content.timeline],
-        "glossary": [i.data for i in content.glossary],
-        "charts": [i.data for i in content.charts],
-    })
+    files[DATASET] = _json(
+        {
+            "title": content.config.title,
+            "url": urls.absolute(""),
+            "licence": licence,
+            "collections": everything,
+            "sources": [_source(s) for s in content.sources],
+            "timeline": [i.data for i in content.timeline],
+            "glossary": [i.data for i in content.glossary],
+            "charts": [i.data for i in content.charts],
+        }
+    )
     return files
 
 
 def record_json(site: Site, record: Record, urls: Urls) -> dict[str, Any]:
     """A record as data: its fields with each cited or flagged value kept as a fact object."""
-    return {"id": record.address, "url": urls.absolute(site.targets[record.address].path), "data": _rewrap(record, record.data, ())}
+    return {
+        "id": record.address,
+        "url": urls.absolute(site.targets[record.address].path),
+        "data": _rewrap(record, record.data, ()),
+    }
 
 
 def _rewrap(record: Record, value: Any, at: tuple[str | int, ...]) -> Any:

@@ -20,7 +20,7 @@ def last_changed(root: Path) -> dict[str, str]:
         date, _, names = entry.partition("\n")
         for name in names.split("\n"):
             if name.startswith(prefix) and name:
-                dates.setdefault(name[len(prefix):], date.strip())  # newest first: keep the first seen
+                dates.setdefault(name[len(prefix) :], date.strip())  # newest first: keep the first seen
     return dates
 
 

@@ -78,12 +78,20 @@ def write_site(files: dict[str, bytes], out: Path, project: Path, search: bool =
 
 def _index_search(folder: Path) -> None:
     """Build the Pagefind search index inside the new site, before it goes live."""
-    proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(folder), "--silent"],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pagefind", "--site", str(folder), "--silent"], capture_output=True, text=True, timeout=600
+    )
     if proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise BuildFailed([SiteError(str(folder), f"the search index could not be built: {detail[0]}",
-                                     "install it with: pip install 'pagefind[bin]'")])
+        raise BuildFailed(
+            [
+                SiteError(
+                    str(folder),
+                    f"the search index could not be built: {detail[0]}",
+                    "install it with: pip install 'pagefind[bin]'",
+                )
+            ]
+        )
 
 
 def _swap(new: Path, out: Path) -> None:
