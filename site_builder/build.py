@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .content import Content, parse_content
 from .errors import BuildFailed, SiteError
 from .output import write_site
-from .pages import plan_pages
+from .pages import Page, plan_pages
+from .parallel import default_workers
 from .render import extra_files, render_pages
 from .resolve import Site, resolve
 from .tree import Tree, read_tree
@@ -18,7 +20,7 @@ from .urls import Urls
 
 @dataclass(frozen=True)
 class Result:
-    """What a build made: its files (path → bytes), its warnings, and how long it took."""
+    """What a build made: its files (path → bytes; empty when written straight to disk), warnings, and time."""
 
     files: dict[str, bytes]
     pages: int
@@ -26,24 +28,25 @@ class Result:
     seconds: float
 
 
-def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False) -> Result:
+def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False, workers: int | None = None) -> Result:
     """Build the project's site into `out`; raise `BuildFailed` and leave `out` untouched on any error."""
     started = time.perf_counter()
     tree = read_tree(project)
-    result = build_files(tree, base_url, strict)
-    write_site(result.files, out, project)
-    return Result(result.files, result.pages, result.warnings, time.perf_counter() - started)
+    content, problems = validate(tree, base_url)
+    site, warnings = resolve_references(content, problems, strict)
+    pages = plan_pages(site)
+    files = render(site, pages, tree, default_workers() if workers is None else workers)
+    write_site(files, out, project)
+    return Result({}, len(pages), warnings, time.perf_counter() - started)
 
 
-def build_files(tree: Tree, base_url: str | None = None, strict: bool = False) -> Result:
-    """The pure part of the build: the input tree in, the site's files out."""
+def build_files(tree: Tree, base_url: str | None = None, strict: bool = False, workers: int = 1) -> Result:
+    """The same build, kept in memory: the input tree in, every output file (path → bytes) out."""
     started = time.perf_counter()
     content, problems = validate(tree, base_url)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
-    urls = Urls(content.config.base_url)
-    files = render_pages(site, pages, tree.under("templates"), urls)
-    files.update(extra_files(site, pages, urls, tree.under("static")))
+    files = dict(render(site, pages, tree, workers))
     return Result(files, len(pages), warnings, time.perf_counter() - started)
 
 
@@ -61,3 +64,10 @@ def resolve_references(content: Content, problems: list[SiteError], strict: bool
     if problems or errors or (strict and warnings):
         raise BuildFailed(problems + errors + (warnings if strict else []))
     return site, warnings
+
+
+def render(site: Site, pages: list[Page], tree: Tree, workers: int) -> Iterator[tuple[str, bytes]]:
+    """Every output file as (path, bytes): the pages, lazily and in order, then the generated files."""
+    urls = Urls(site.content.config.base_url)
+    yield from render_pages(site, pages, tree.under("templates"), urls, workers)
+    yield from extra_files(site, pages, urls, tree.under("static")).items()

@@ -14,7 +14,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import ghp_import
@@ -236,19 +235,21 @@ def _commit(project: Path, site: Path, remote: str, branch: str, message: str, c
 @contextlib.contextmanager
 def _committer(project: Path) -> Iterator[None]:
     """A fallback committer, set in this process's environment for the commit only; the user's config is not changed."""
-    added = {}
+    saved = {key: os.environ.get(key) for key in ("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")}
     for key, config, fallback in (
         ("GIT_COMMITTER_NAME", "user.name", FALLBACK_NAME),
         ("GIT_COMMITTER_EMAIL", "user.email", FALLBACK_EMAIL),
     ):
-        if not os.environ.get(key) and not _git(project, "config", config).stdout.strip():
-            added[key] = fallback
-    os.environ.update(added)
+        if not saved[key] and not _git(project, "config", config).stdout.strip():
+            os.environ[key] = fallback
     try:
         yield
     finally:
-        for key in added:
-            os.environ.pop(key, None)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _push(project: Path, remote: str, remote_url: str, branch: str, force: bool) -> None:
@@ -258,18 +259,18 @@ def _push(project: Path, remote: str, remote_url: str, branch: str, force: bool)
     if pushed.returncode == 0:
         return
     where, said = f"{remote}/{branch}", pushed.stdout + pushed.stderr
-    reason = re.search(r"\[remote rejected\] \((.*)\)|!\s+\S+\s+\[remote rejected\]\s+\((.*)\)", said)
-    if "[rejected]" in said or "non-fast-forward" in said or "fetch first" in said:
+    if "[rejected]" in said:  # the remote's branch is not an ancestor of ours: someone published meanwhile
         raise DeployError(
             where,
             "the push was rejected: the branch changed on the remote while publishing",
             "run deploy again, or pass --force to replace the branch's history",
         )
-    if reason or "remote rejected" in said:
-        detail = next((g for g in (reason.groups() if reason else ()) if g), "") or _last_lines(said)
+    refused = re.search(r"\[remote rejected\] \(([^)]*)\)", said)
+    if refused:
+        said_by_hooks = _hook_lines(said)
         raise DeployError(
             where,
-            f"the remote refused the push ({detail}{'; ' + _hook_lines(said) if _hook_lines(said) else ''})",
+            f"the remote refused the push ({refused.group(1)}{'; ' + said_by_hooks if said_by_hooks else ''})",
             f"check the branch protection rules and your access to {remote_url}",
         )
     raise DeployError(where, f"git push failed ({_last_lines(said)})", f"check that you can push to {remote_url}")
@@ -295,9 +296,19 @@ def _first_time_hint(branch: str, url: str) -> None:
     )
 
 
-def _git(project: Path, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def _git(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run git in the project, capturing everything; nothing git says reaches the terminal unless we print it."""
     try:
-        return subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=False, **kwargs)
+        return subprocess.run(
+            ["git", *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            check=False,
+            env={**os.environ, "LC_ALL": "C"},  # English messages, which _push reads
+        )
     except FileNotFoundError:
         raise DeployError("git", "git is not installed (or not on PATH)", "install git, then run deploy again") from None
 

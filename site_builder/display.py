@@ -65,6 +65,7 @@ def node(value: Any, schema: dict[str, Any], root: dict[str, Any], ctx: Any, at:
                     [node(v[k], subschema(item_schema, k, root), root, ctx, (*at, i, k)) if k in v else _empty() for k in keys]
                     for i, v in enumerate(value)
                 ],
+                "row_marks": [ctx.marks((*at, i)) for i in range(len(value))],  # a fact object around a whole row
             }
         return {"kind": "list", "marks": marks, "items": [node(v, item_schema, root, ctx, (*at, i)) for i, v in enumerate(value)]}
     if isinstance(value, dict):

@@ -14,7 +14,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-LINK = re.compile(r"\[\[([^\[\]\n|]+?)(?:\|([^\[\]\n]+?))?\]\]")
+LINK = re.compile(r"\[\[([^\[\]\n|]+?)(?:\|([^\[\]]+?))?\]\]")
 CITE = re.compile(r"\[(@[^\[\]\n]+?)\]")
 CITE_ID = re.compile(r"^\s*@([a-z0-9][a-z0-9-]*)\s*$")
 FLAG = re.compile(r"\[\?\]")
@@ -73,6 +73,7 @@ class _Renderer:
 
     def __init__(self, allow_html: bool) -> None:
         self.hooks: Hooks | None = None
+        self.busy = False
         self.md = markdown.Markdown(
             extensions=["tables", "footnotes", "def_list", "abbr", "sane_lists", "toc", _SiteExtension(self, allow_html)],
             extension_configs={
@@ -88,20 +89,28 @@ class _Renderer:
         )
 
     def convert(self, text: str, hooks: Hooks) -> Rendered:
-        self.hooks = hooks
-        self.md.reset()
-        html = self.md.convert(text)
-        return Rendered(html, list(getattr(self.md, "toc_tokens", [])))
+        self.hooks, self.busy = hooks, True
+        try:
+            self.md.reset()
+            html = self.md.convert(text)
+            return Rendered(html, list(getattr(self.md, "toc_tokens", [])))
+        finally:
+            self.busy = False
 
 
-_renderers: dict[bool, _Renderer] = {}
+# Markdown instances are reused (creating one per page costs more than converting), one per nesting level:
+# a chart's note is rendered while its page is being converted, and must not reset the page's instance.
+_renderers: dict[bool, list[_Renderer]] = {}
 
 
 def render(text: str, hooks: Hooks, allow_html: bool = False) -> Rendered:
     """Markdown text to HTML and its table of contents."""
-    if allow_html not in _renderers:
-        _renderers[allow_html] = _Renderer(allow_html)
-    return _renderers[allow_html].convert(text, hooks)
+    pool = _renderers.setdefault(allow_html, [])
+    renderer = next((r for r in pool if not r.busy), None)
+    if renderer is None:
+        renderer = _Renderer(allow_html)
+        pool.append(renderer)
+    return renderer.convert(text, hooks)
 
 
 def render_inline(text: str, hooks: Hooks) -> str:
@@ -156,7 +165,7 @@ class _LinkProcessor(InlineProcessor):
         assert hooks is not None
         href, title = hooks.link(m.group(1).strip())
         a = etree.Element("a", {"href": href})
-        a.text = (m.group(2) or title).strip()
+        a.text = " ".join((m.group(2) or title).split())
         return a, m.start(0), m.end(0)
 
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import BuildFailed, SiteError
@@ -43,7 +44,7 @@ def unsafe_output(out: Path, project: Path) -> str:
     return ""
 
 
-def write_site(files: dict[str, bytes], out: Path, project: Path, search: bool = True) -> None:
+def write_site(files: Iterable[tuple[str, bytes]], out: Path, project: Path, search: bool = True) -> None:
     """Write every file into a fresh folder beside `out`, then swap it into place in one step."""
     check_output(out, project)
     out = Path(os.path.abspath(out))
@@ -51,7 +52,7 @@ def write_site(files: dict[str, bytes], out: Path, project: Path, search: bool =
     _remove_leftovers(out)
     staging = out.with_name(f".{out.name}.new-{os.getpid()}")
     try:
-        for name, data in sorted(files.items()):
+        for name, data in files:
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -14,6 +14,7 @@ from .downloads import data_files
 from .errors import BuildFailed, SiteError
 from .feed import FEED, atom
 from .pages import Page
+from .parallel import map_ordered
 from .resolve import Site
 from .schema import editor_schema
 from .updated import page_dates
@@ -54,30 +55,47 @@ def environment(templates: dict[str, bytes]) -> jinja2.Environment:
     )
 
 
-def render_pages(site: Site, pages: list[Page], templates: dict[str, bytes], urls: Urls) -> dict[str, bytes]:
-    """Every planned page as bytes keyed by output file; all template errors at once."""
-    env = environment(templates)
-    errors: set[SiteError] = set()
-    chart_template = _template(env, "chart.html", "templates/record.html", errors)
-
-    def chart_html(ctx: dict[str, Any]) -> str:
-        return chart_template.render(chart=ctx) if chart_template else ""
-
-    views = Views(site, urls, chart_html)
-    out: dict[str, bytes] = {}
-    for page in pages:
-        owner = _template_owner(site, page)
-        template = _template(env, page.template, owner, errors)
-        if template is None:
-            continue
-        context = views.context(page)
-        try:
-            out[output_file(page.path)] = template.render(context).encode("utf-8")
-        except Exception as exc:
-            errors.add(_located(exc, page.template))
+def render_pages(
+    site: Site, pages: list[Page], templates: dict[str, bytes], urls: Urls, workers: int = 1
+) -> Iterator[tuple[str, bytes]]:
+    """Every planned page as (output file, bytes), in plan order; then all template errors at once."""
+    renderer = _PageRenderer(site, templates, urls)
+    errors: set[SiteError] = set(renderer.errors)
+    for page, (html, error) in zip(pages, map_ordered(renderer.render, pages, workers), strict=True):
+        if html is not None:
+            yield output_file(page.path), html
+        elif error is not None:
+            errors.add(SiteError(*error))
     if errors:
         raise BuildFailed(errors)
-    return out
+
+
+class _PageRenderer:
+    """Renders one page at a time; holds what every page shares (Jinja, views)."""
+
+    def __init__(self, site: Site, templates: dict[str, bytes], urls: Urls) -> None:
+        self.site = site
+        self.env = environment(templates)
+        self.errors: set[SiteError] = set()
+        self.chart_template = _template(self.env, "chart.html", "templates/record.html", self.errors)
+        self.views = Views(site, urls, self.chart_html)
+
+    def chart_html(self, ctx: dict[str, Any]) -> str:
+        return self.chart_template.render(chart=ctx) if self.chart_template else ""
+
+    def render(self, page: Page) -> tuple[bytes | None, tuple[str, str, str, int, int] | None]:
+        """The page's bytes, or the located template error (as plain fields, cheap to send between processes)."""
+        problems: set[SiteError] = set()
+        template = _template(self.env, page.template, _template_owner(self.site, page), problems)
+        if template is None:
+            e = problems.pop()
+            return None, (e.path, e.message, e.hint, e.line, e.col)
+        context = self.views.context(page)
+        try:
+            return template.render(context).encode("utf-8"), None
+        except Exception as exc:  # noqa: BLE001 - anything raised inside a template is the template's problem
+            e = _located(exc, page.template)
+            return None, (e.path, e.message, e.hint, e.line, e.col)
 
 
 def _template(env: jinja2.Environment, name: str, owner: str, errors: set[SiteError]) -> jinja2.Template | None:

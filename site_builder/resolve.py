@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import markup
@@ -46,12 +47,17 @@ class Site:
 
     def backlinks(self, address: str) -> list[Ref]:
         """Refs that point at `address`, de-duplicated, in a stable order."""
-        seen = {(r.source, r.via): r for r in self.refs if r.target.split("#")[0] == address and r.source != address}
-        return [seen[k] for k in sorted(seen)]
+        return self._incoming.get(address, [])
 
-    def outgoing(self, address: str) -> list[Ref]:
-        """Refs from `address` to records, through its fields, in field order."""
-        return [r for r in self.refs if r.source == address and r.via != "text"]
+    @cached_property
+    def _incoming(self) -> dict[str, list[Ref]]:
+        """Every target's backlinks, indexed once (a scan per page would make the build quadratic)."""
+        found: dict[str, dict[tuple[str, str], Ref]] = {}
+        for r in self.refs:
+            target = r.target.split("#")[0]
+            if r.source != target:
+                found.setdefault(target, {})[(r.source, r.via)] = r
+        return {target: [refs[k] for k in sorted(refs)] for target, refs in found.items()}
 
 
 def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -74,11 +76,17 @@ def validate(
     key_mark: Callable[[Path_], Mark],
 ) -> list[SiteError]:
     """Every way `data` breaks `schema`, each located at the value (or key) at fault."""
-    validator = Draft202012Validator(schema, format_checker=FORMATS)
+    validator = _validator(json.dumps(schema, sort_keys=True))
     errors: list[SiteError] = []
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         errors.extend(_explain(error, path, mark, key_mark))
     return errors
+
+
+@functools.lru_cache(maxsize=64)
+def _validator(schema_json: str) -> Draft202012Validator:
+    """One validator per distinct schema: building one for every record costs more than validating."""
+    return Draft202012Validator(json.loads(schema_json), format_checker=FORMATS)
 
 
 def _explain(error: Any, path: str, mark: Callable[[Path_], Mark], key_mark: Callable[[Path_], Mark]) -> Iterator[SiteError]:

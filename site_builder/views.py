@@ -33,7 +33,7 @@ class Views:
         self.sources = {str(s.get("id")): s for s in content.sources}
         self.charts = {str(c.get("id")): c for c in content.charts}
         self.flag_href = self.href(content.config.methodology) if content.config.methodology else ""
-        self.glossary = _glossary_patterns(content.glossary, self.href)
+        self.glossary = _glossary_patterns(content.glossary, self.href, self.title)
         self.collection_titles = {c.name: c.title for c in content.config.collections}
         self.dates = page_dates(content)
 
@@ -245,7 +245,13 @@ class PageContext:
         body = (
             self._document(doc)
             if doc
-            else {"title": content.config.title, "body": Markup(""), "toc": [], "page_sources": Markup("")}
+            else {
+                "title": content.config.title,
+                "description": content.config.description,
+                "body": Markup(""),
+                "toc": [],
+                "page_sources": Markup(""),
+            }
         )
         ways = [
             {
@@ -461,7 +467,9 @@ def event_id(event: Item) -> str:
     return f"{event.get('date')}-{'-'.join(words.split('-')[:5])}"
 
 
-def _glossary_patterns(terms: list[Item], href: Callable[[str], str]) -> list[tuple[re.Pattern[str], str, str, str]]:
+def _glossary_patterns(
+    terms: list[Item], href: Callable[[str], str], title: Callable[[str], str]
+) -> list[tuple[re.Pattern[str], str, str, str]]:
     patterns = []
     for term in terms:
         ident = term_id(term)
@@ -469,8 +477,8 @@ def _glossary_patterns(terms: list[Item], href: Callable[[str], str]) -> list[tu
         flags = 0 if any(c.isupper() for n in names for c in n[1:]) else re.I
         pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])", flags)
         plain = re.sub(
-            r"\[\[[^|\]]*\|([^\]]*)\]\]|\[\[([^\]]*)\]\]|\[@[^\]]*\]|[*_`]",
-            lambda m: m.group(1) or m.group(2) or "",
+            r"\[\[[^|\]]*\|([^\]]*)\]\]|\[\[([^\]]*)\]\]|\s*\[@[^\]]*\]|\s*\[\?\]|[*_`]",
+            lambda m: m.group(1) or (title(m.group(2)) if m.group(2) else ""),
             str(term.get("definition")),
         )
         title = f"{term.get('expansion')}: {plain}" if term.get("expansion") else plain

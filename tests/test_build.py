@@ -253,3 +253,34 @@ def test_published_schema_accepts_fact_files_as_editors_see_them(project: Path) 
         assert list(validator.iter_errors(data)) == [], path.name
     assert list(validator.iter_errors({"title": "X", "kind": "k", "fonded": 1}))  # unknown fields still flagged
     assert list(validator.iter_errors({"title": "X", "kind": "k", "founded": {"value": "soon"}}))  # wrong type inside
+
+
+def test_minimal_site_without_optional_files(project: Path) -> None:
+    for name in ["home.md", "timeline.yaml", "glossary.yaml", "charts.yaml", "pages/about.md", "pages/methodology.md"]:
+        (project / "content" / name).unlink()
+    edit(project / "content/site.yaml", "methodology: pages/methodology\n", "")
+    edit(project / "content/companies/alpha.md", "The [[timeline]] has more. See also [[glossary/nev]] and", "See")
+    edit(project / "content/companies/alpha.md", "[[charts/sales]]\n", "")
+    out = project / "_site"
+    build(project, out)
+    home = page(out, "index.html")
+    assert "<h1>Fixture explainer</h1>" in home and "A small site that exercises every feature" in home
+    assert (out / "timeline/index.html").is_file() and (out / "glossary/index.html").is_file()
+
+
+def test_fact_object_around_a_whole_table_row_shows_its_citations(project: Path) -> None:
+    edit(project / "content/companies/alpha.yaml", "stakes:\n", "stakes:\n  - {value: {partner: beta, percent: 25, from: 2022-02}, sources: [src-two]}\n")
+    out = project / "_site"
+    build(project, out)
+    html = page(out, "companies/alpha/index.html")
+    row = html.split("<td>25%")[1].split("</tr>")[0]
+    assert 'href="#ref-' in row and "weak source" in row
+
+
+def test_glossary_tooltip_is_plain_text(project: Path) -> None:
+    edit(project / "content/glossary.yaml", "definition: A car that runs wholly or partly on electricity.",
+         "definition: A car that runs on electricity [?], as in [[companies/beta]] [@src-one].")
+    out = project / "_site"
+    build(project, out)
+    html = page(out, "companies/alpha/index.html")
+    assert 'title="new energy vehicle: A car that runs on electricity, as in Beta Batteries."' in html

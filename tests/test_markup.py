@@ -76,3 +76,19 @@ def test_chart_embeds_only_when_alone_on_a_line() -> None:
 def test_tables_and_footnotes() -> None:
     html = markup.render("| a | b |\n|---|---|\n| 1 | 2 |\n\nText.[^n]\n\n[^n]: Note.", hooks()).html
     assert "<table>" in html and 'class="footnote"' in html
+
+
+def test_nested_rendering_does_not_reset_the_outer_page() -> None:
+    """A chart's note is Markdown rendered while its page is being converted (two charts lost the first)."""
+    h = hooks()
+    h.charts = lambda cid: "<figure>" + markup.render_inline(f"note for *{cid}*", hooks()) + "</figure>"
+    html = markup.render("Intro [@a].\n\n[[charts/one]]\n\nMiddle.\n\n[[charts/two]]\n\nEnd [@b].", h).html
+    assert "<figure>note for <em>one</em></figure>" in html
+    assert "<figure>note for <em>two</em></figure>" in html
+    assert html.index("Intro") < html.index("one") < html.index("Middle") < html.index("two") < html.index("End")
+
+
+def test_link_text_may_run_across_a_line_break() -> None:
+    text = "See [[companies/bmw|the German\ncarmaker]] here."
+    assert [m.target for m in markup.scan(text)] == ["companies/bmw"]
+    assert '<a href="/base/companies/bmw/">the German carmaker</a>' in markup.render(text, hooks()).html

@@ -1,0 +1,289 @@
+"""`python -m site_builder serve`: build in memory, serve under the base path, rebuild and live-reload on every save.
+
+One thread watches content/, templates/ and static/, waits for a burst of saves to settle, runs the pure
+build and hands the result to the server's event loop (`preview_server.Preview.publish`). A save made while
+a build runs makes that build stale: it is dropped and the next one starts at once. So rebuilds coalesce,
+never queue up, and the last save is always the one the browser ends up showing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from tornado import httpserver, netutil
+
+from .build import build_files
+from .errors import BuildFailed, SiteError, display_path
+from .preview_server import Preview, Site, base_path, error_page, make_app
+from .tree import _SKIP, FOLDERS, read_tree
+
+SETTLE = 0.03  # a burst of saves is over when nothing changed for this long (seconds)
+MAX_SETTLE = 1.0  # ...or when it has gone on this long: build anyway
+MAX_STALE = 2  # builds dropped in a row because files changed under them, before one is shown anyway
+ALL_INTERFACES = ("", "0.0.0.0", "::")
+
+Stamp = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One build: its files, or the errors that stopped it (and a traceback, if site_builder itself crashed)."""
+
+    files: dict[str, bytes] | None
+    errors: list[SiteError]
+    warnings: list[SiteError]
+    pages: int
+    seconds: float
+    crash: str = ""
+
+
+def serve(project: Path, host: str, port: int, open_browser: bool, base_url: str | None) -> int:
+    """Build, serve until Ctrl-C, rebuild on every save; 0 when stopped, 1 when the port can't be used."""
+    project = project.resolve()
+    seen = scan(project)
+    outcome = build_site(project, base_url)
+    console = Console()
+    preview = Preview(publishable(outcome, base_url, Site({})))
+    console.report(outcome, [], preview.site)
+    _quiet_library_logs()
+    return asyncio.run(_serve(project, host, port, open_browser, base_url, preview, seen, console))
+
+
+async def _serve(
+    project: Path,
+    host: str,
+    port: int,
+    open_browser: bool,
+    base_url: str | None,
+    preview: Preview,
+    seen: dict[str, Stamp],
+    console: Console,
+) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
+            pass
+    try:
+        sockets = netutil.bind_sockets(port, host)
+    except OSError as exc:
+        print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc} — pass another --port", file=sys.stderr)
+        return 1
+    server = httpserver.HTTPServer(make_app(preview), max_body_size=1 << 16)
+    server.add_sockets(sockets)
+    console.origin = f"http://{_display_host(host)}:{sockets[0].getsockname()[1]}"
+    if host in ALL_INTERFACES:
+        _say(
+            f"warning: --host {host!r} listens on all network interfaces: anyone who can reach this machine can read the preview"
+        )
+    _say(f"Serving {console.url(preview.site)} (the site's base path, as on GitHub Pages)")
+    _say("Watching content/, templates/ and static/. Press Ctrl-C to stop.")
+
+    def apply(outcome: Outcome, changed: list[str]) -> None:
+        site = publishable(outcome, base_url, preview.site)
+        console.report(outcome, changed, site)
+        preview.publish(site)
+
+    watcher = Watcher(project, lambda: build_site(project, base_url), lambda *a: loop.call_soon_threadsafe(apply, *a), seen)
+    watcher.start()
+    if open_browser:
+        threading.Thread(target=webbrowser.open, args=(console.url(preview.site),), daemon=True).start()
+    try:
+        await stop.wait()
+    finally:
+        watcher.stop()
+        server.stop()
+        preview.close()
+        await asyncio.wait_for(server.close_all_connections(), 2)
+    _say("Stopped.")
+    return 0
+
+
+def build_site(project: Path, base_url: str | None) -> Outcome:
+    """One full build in memory; every failure comes back as errors, never as an exception."""
+    started = time.perf_counter()
+    crash = ""
+    try:
+        result = build_files(read_tree(project), base_url)
+        return Outcome(result.files, [], result.warnings, result.pages, time.perf_counter() - started)
+    except BuildFailed as exc:
+        errors = exc.errors
+    except SiteError as exc:
+        errors = [exc]
+    except OSError as exc:  # e.g. a file deleted while it was read: the next scan sees that and rebuilds
+        where = display_path(Path(os.fsdecode(exc.filename)), project) if exc.filename else "content"
+        errors = [SiteError(where, f"could not read: {exc.strerror or exc}", "check that it exists and is readable")]
+    except Exception as exc:  # a bug in site_builder: locate it, keep its traceback for the terminal, keep serving
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = display_path(Path(frame.filename), Path(__file__).parent.parent)
+        errors = [SiteError(where, f"internal error: {type(exc).__name__}: {exc}", "a bug in site_builder", frame.lineno or 1)]
+        crash = traceback.format_exc()
+    return Outcome(None, errors, [], 0, time.perf_counter() - started, crash)
+
+
+def publishable(outcome: Outcome, base_url: str | None, previous: Site) -> Site:
+    """The site to serve after a build: its files, or the previous files behind the error page."""
+    if outcome.files is None:
+        return Site(previous.files, previous.base_path, error_page(BuildFailed(outcome.errors).errors))
+    return Site(outcome.files, base_path(base_url or _built_base_url(outcome.files)))
+
+
+def _built_base_url(files: dict[str, bytes]) -> str:
+    from .cli import _base_url
+
+    try:
+        return _base_url(files)
+    except (KeyError, IndexError, UnicodeDecodeError):
+        return "/"
+
+
+class Watcher(threading.Thread):
+    """Polls the inputs; once a burst of saves settles, rebuilds (dropping stale builds) and publishes."""
+
+    def __init__(
+        self, project: Path, build: Callable[[], Outcome], publish: Callable[[Outcome, list[str]], object], seen: dict[str, Stamp]
+    ) -> None:
+        super().__init__(name="site_builder-watcher", daemon=True)
+        self.project, self.build, self.publish, self.seen = project, build, publish, seen
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Stop after the current build, if any; its result is not published."""
+        self.stopping.set()
+        self.join(timeout=5)
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                started = time.monotonic()
+                now = scan(self.project)
+                if now == self.seen:  # poll at most every 50 ms, and spend at most ~2.5 % of a core on it
+                    self.stopping.wait(min(1.0, max(0.05, 40 * (time.monotonic() - started))))
+                    continue
+                now, outcome = self._rebuild(self._settle(now))
+                if self.stopping.is_set():
+                    return
+                self.publish(outcome, sorted(k for k in now.keys() | self.seen.keys() if now.get(k) != self.seen.get(k)))
+                self.seen = now
+        except Exception:  # a bug: say so once, keep serving what was built
+            print(f"error: the watcher stopped; restart serve to see new saves\n{traceback.format_exc()}", file=sys.stderr)
+
+    def _rebuild(self, state: dict[str, Stamp]) -> tuple[dict[str, Stamp], Outcome]:
+        """Build until a build saw no file change from its start to its end (or MAX_STALE builds were dropped)."""
+        for _ in range(MAX_STALE):
+            outcome = self.build()
+            after = scan(self.project)
+            if after == state or self.stopping.is_set():
+                return state, outcome
+            state = self._settle(after)
+        return state, self.build()
+
+    def _settle(self, state: dict[str, Stamp]) -> dict[str, Stamp]:
+        """The inputs once they stopped changing for SETTLE seconds (at most MAX_SETTLE from now)."""
+        deadline = time.monotonic() + MAX_SETTLE
+        while not self.stopping.wait(SETTLE):
+            later = scan(self.project)
+            if later == state or time.monotonic() > deadline:
+                return later
+            state = later
+        return state
+
+
+def scan(project: Path) -> dict[str, Stamp]:
+    """(mtime, ctime, size, inode) of every file `read_tree` reads, by project-relative path."""
+    stamps: dict[str, Stamp] = {}
+    for folder in FOLDERS:
+        _scan(str(project / folder), folder, stamps)
+    return stamps
+
+
+def _scan(folder: str, rel: str, stamps: dict[str, Stamp]) -> None:
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name in _SKIP or entry.name.startswith("."):
+            continue
+        try:
+            if entry.is_dir():
+                if not entry.is_symlink():  # read_tree does not follow links to folders either
+                    _scan(entry.path, f"{rel}/{entry.name}", stamps)
+            elif not entry.name.endswith("~"):
+                st = entry.stat()
+                stamps[f"{rel}/{entry.name}"] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        except OSError:  # a broken link, or a file deleted just now
+            stamps[f"{rel}/{entry.name}"] = (0, 0, -1, 0)
+
+
+class Console:
+    """The terminal: one line per build, every error, warnings when they change, the URL when it moves."""
+
+    def __init__(self) -> None:
+        self.origin = ""
+        self.warnings: list[str] = []
+        self.base = ""
+
+    def url(self, site: Site) -> str:
+        return self.origin + quote(site.base_path)
+
+    def report(self, outcome: Outcome, changed: list[str], site: Site) -> None:
+        what = f"[{time.strftime('%H:%M:%S')}] " + (
+            f"{changed[0] if len(changed) == 1 else f'{len(changed)} files'} changed: " * bool(changed)
+        )
+        if outcome.files is None:
+            _say(f"{outcome.crash}{what}build failed; the browser shows the errors until the next good save", err=True)
+            _say(BuildFailed(outcome.errors).report(), err=True)
+            return
+        _say(f"{what}built {outcome.pages} pages in {outcome.seconds * 1000:.0f} ms")
+        warnings = [f"warning: {w}" for w in outcome.warnings]
+        if warnings != self.warnings:
+            self.warnings = warnings
+            _say("\n".join(warnings), err=True)
+        if self.origin and site.base_path != self.base:
+            _say(f"The site is now at {self.url(site)}")
+        self.base = site.base_path
+
+
+def _say(text: str, err: bool = False) -> None:
+    if text:
+        print(text, file=sys.stderr if err else sys.stdout, flush=True)
+
+
+def _display_host(host: str) -> str:
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+class _OneLine(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        exc = record.exc_info[1] if record.exc_info else None
+        return f"server: {record.getMessage()}" + (f" ({type(exc).__name__}: {exc})" if exc else "")
+
+
+def _quiet_library_logs() -> None:
+    """tornado, asyncio and livereload report problems in one line each, never with a traceback."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    for name in ("tornado", "asyncio", "livereload"):
+        log = logging.getLogger(name)
+        log.handlers, log.propagate = [handler], False
+        log.setLevel(logging.WARNING)
