@@ -32,10 +32,7 @@ class Citations:
             ref = self.refs[source_id] = Reference(len(self.refs) + 1, self.sources[source_id])
         anchor = f"cite-{ref.number}-{len(ref.backrefs) + 1}"
         ref.backrefs.append(anchor)
-        title = escape(str(ref.source.get("title")), quote=True)
-        pieces = [
-            ("cite", f'<sup class="cite" id="{anchor}"><a href="#ref-{ref.number}" title="{title}">[{ref.number}]</a></sup>')
-        ]
+        pieces = [("cite", f'<sup class="cite" id="{anchor}"><a href="#ref-{ref.number}">[{ref.number}]</a></sup>')]
         if ref.source.get("reliability") == "weak":
             pieces.append(("flag", flag_html("weak", self.flag_href)))
         return pieces

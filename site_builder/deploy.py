@@ -21,8 +21,10 @@ import yaml
 
 from . import __version__
 from .build import build
+from .check import check_links
 from .errors import BuildFailed, SiteError
 from .output import MARKER
+from .urls import Urls
 
 FALLBACK_NAME = "site_builder"
 FALLBACK_EMAIL = "site_builder@localhost"
@@ -72,6 +74,9 @@ def _deploy(project: Path, remote: str, branch: str, message: str | None, force:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         base, cname = _settings(project, base_url)
+        broken = check_links(result.files, Urls(base))  # what `check` does: no broken link or #anchor is published
+        if broken:
+            raise BuildFailed(broken)
         _check_address(base, cname, remote, remote_url)
         created = _prepare_branch(project, remote, remote_url, branch, cname, force)
         commit = _commit(project, site, remote, branch, message or _default_message(project), cname, parentless=force)

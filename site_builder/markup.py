@@ -201,9 +201,9 @@ FLAG_TEXT = {
 
 def flag_html(status: str, href: str) -> str:
     """The visible marker for an unconfirmed or weakly sourced fact."""
-    text, title = FLAG_TEXT[status]
+    text, _ = FLAG_TEXT[status]
     target = f"{href}#markers" if href else "#"
-    return f'<a class="flag flag-{status}" href="{target}" title="{title}">{text}</a>'
+    return f'<a class="flag flag-{status}" href="{target}">{text}</a>'
 
 
 class _SafeUrls(Treeprocessor):

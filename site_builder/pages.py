@@ -15,6 +15,7 @@ class Page:
     template: str
     kind: str
     address: str
+    part: int = 0  # which part of a data page split into several
 
 
 def plan_pages(site: Site) -> list[Page]:
@@ -28,6 +29,9 @@ def plan_pages(site: Site) -> list[Page]:
     for page in content.pages:
         pages.append(Page(f"{page.slug}/", "page.html", "page", f"pages/{page.slug}"))
     for address in DATA_PAGES:
-        pages.append(Page(f"{address}/", f"{address}.html", address, address))
+        for part in site.parts.get(address, []):
+            pages.append(Page(part.path, f"{address}.html", address, address, part.index))
+        if address not in site.parts:
+            pages.append(Page(f"{address}/", f"{address}.html", address, address))
     pages.append(Page("404.html", "404.html", "404", "404"))
     return pages

@@ -43,7 +43,10 @@ _TYPES = {
 _TEXTUAL = {"application/json", "application/xml", "image/svg+xml", "application/manifest+json"}
 _HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
 _BODY_START = re.compile(rb"<body[\s>]", re.IGNORECASE)
-_NOT_FOUND = b'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Not found</title>\n</head>\n<body>\n<h1>Not found</h1>\n</body>\n</html>\n'
+_NOT_FOUND = (
+    b'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Not found</title>\n</head>\n'
+    b"<body>\n<h1>Not found</h1>\n</body>\n</html>\n"
+)
 
 
 @dataclass(frozen=True)

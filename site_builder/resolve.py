@@ -11,6 +11,7 @@ from typing import Any
 from . import markup
 from .content import Content, Document, Item
 from .errors import SiteError, did_you_mean
+from .parts import Part, split_data_pages
 from .schema import resolve as resolve_ref
 from .schema import subschema
 from .yamlfile import Path_
@@ -44,6 +45,7 @@ class Site:
     refs: list[Ref] = field(default_factory=list)
     cited_by: dict[str, list[str]] = field(default_factory=dict)
     chart_ids: set[str] = field(default_factory=set)
+    parts: dict[str, list[Part]] = field(default_factory=dict)
 
     def backlinks(self, address: str) -> list[Ref]:
         """Refs that point at `address`, de-duplicated, in a stable order."""
@@ -62,8 +64,9 @@ class Site:
 
 def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
     """Resolve every reference; return the site, the errors and the warnings."""
-    targets, errors = _targets(content)
-    site = Site(content, targets, chart_ids={str(c.get("id")) for c in content.charts})
+    parts = split_data_pages(content)
+    targets, errors = _targets(content, parts)
+    site = Site(content, targets, chart_ids={str(c.get("id")) for c in content.charts}, parts=parts)
     sources = {str(s.get("id")): s for s in content.sources}
     cites: list[tuple[str, str, SiteError]] = []  # (source id, citing address, where)
 
@@ -121,7 +124,7 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
     return site, errors, warnings
 
 
-def _targets(content: Content) -> tuple[dict[str, Target], list[SiteError]]:
+def _targets(content: Content, parts: dict[str, list[Part]]) -> tuple[dict[str, Target], list[SiteError]]:
     """Every address of the site, and an error for every two that claim one URL."""
     targets: dict[str, Target] = {"home": Target("", content.home.title if content.home else content.config.title)}
     owners: dict[str, str] = {"": "content/home.md"}
@@ -149,10 +152,14 @@ def _targets(content: Content) -> tuple[dict[str, Target], list[SiteError]]:
         claim(f"pages/{page.slug}", f"{page.slug}/", page.title, page.path)
     for address, title in DATA_PAGES.items():
         claim(address, f"{address}/", title, "content/site.yaml")
-    for term in content.glossary:
-        targets[f"glossary/{term_id(term)}"] = Target(f"glossary/#{term_id(term)}", str(term.get("term")))
-    for src in content.sources:
-        targets[f"sources/{src.get('id')}"] = Target(f"bibliography/#{src.get('id')}", str(src.get("title")))
+        for part in parts.get(address, [])[1:]:
+            claim(f"{address}/{part.path}", part.path, f"{title}: {part.label}", "content/site.yaml")
+    for part in parts["glossary"]:
+        for term in part.items:
+            targets[f"glossary/{term_id(term)}"] = Target(f"{part.path}#{term_id(term)}", str(term.get("term")))
+    for part in parts["bibliography"]:
+        for src in part.items:
+            targets[f"sources/{src.get('id')}"] = Target(f"{part.path}#{src.get('id')}", str(src.get("title")))
     for chart in content.charts:
         targets[f"charts/{chart.get('id')}"] = Target(f"charts/#{chart.get('id')}", str(chart.get("title")))
     return targets, errors

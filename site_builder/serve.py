@@ -9,6 +9,7 @@ never queue up, and the last save is always the one the browser ends up showing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -25,6 +26,7 @@ from urllib.parse import quote
 from tornado import httpserver, netutil
 
 from .build import build_files
+from .cli import _base_url
 from .errors import BuildFailed, SiteError, display_path
 from .preview_server import Preview, Site, base_path, error_page, make_app
 from .tree import _SKIP, FOLDERS, read_tree
@@ -51,49 +53,26 @@ class Outcome:
 
 def serve(project: Path, host: str, port: int, open_browser: bool, base_url: str | None) -> int:
     """Build, serve until Ctrl-C, rebuild on every save; 0 when stopped, 1 when the port can't be used."""
-    project = project.resolve()
+    _quiet_library_logs()
+    return asyncio.run(_serve(project.resolve(), host, port, open_browser, base_url))
+
+
+async def _serve(project: Path, host: str, port: int, open_browser: bool, base_url: str | None) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
+            loop.add_signal_handler(sig, stop.set)
     seen = scan(project)
     outcome = build_site(project, base_url)
     console = Console()
     preview = Preview(publishable(outcome, base_url, Site({})))
     console.report(outcome, [], preview.site)
-    _quiet_library_logs()
-    return asyncio.run(_serve(project, host, port, open_browser, base_url, preview, seen, console))
-
-
-async def _serve(
-    project: Path,
-    host: str,
-    port: int,
-    open_browser: bool,
-    base_url: str | None,
-    preview: Preview,
-    seen: dict[str, Stamp],
-    console: Console,
-) -> int:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
-            pass
-    try:
-        sockets = netutil.bind_sockets(port, host)
-    except OSError as exc:
-        print(f"error: cannot listen on {host}:{port}: {exc.strerror or exc} — pass another --port", file=sys.stderr)
+    server = _listen(preview, host, port, console)
+    if server is None:
         return 1
-    server = httpserver.HTTPServer(make_app(preview), max_body_size=1 << 16)
-    server.add_sockets(sockets)
-    console.origin = f"http://{_display_host(host)}:{sockets[0].getsockname()[1]}"
-    if host in ALL_INTERFACES:
-        _say(
-            f"warning: --host {host!r} listens on all network interfaces: anyone who can reach this machine can read the preview"
-        )
-    _say(f"Serving {console.url(preview.site)} (the site's base path, as on GitHub Pages)")
-    _say("Watching content/, templates/ and static/. Press Ctrl-C to stop.")
 
-    def apply(outcome: Outcome, changed: list[str]) -> None:
+    def apply(outcome: Outcome, changed: list[str]) -> None:  # on the event loop, so requests see one site or the next
         site = publishable(outcome, base_url, preview.site)
         console.report(outcome, changed, site)
         preview.publish(site)
@@ -111,6 +90,23 @@ async def _serve(
         await asyncio.wait_for(server.close_all_connections(), 2)
     _say("Stopped.")
     return 0
+
+
+def _listen(preview: Preview, host: str, port: int, console: Console) -> httpserver.HTTPServer | None:
+    """The HTTP server, listening; None (and why, in the terminal) when the address can't be used."""
+    try:
+        sockets = netutil.bind_sockets(port, host)
+    except OSError as exc:
+        _say(f"error: cannot listen on {host}:{port}: {exc.strerror or exc} — pass another --port", err=True)
+        return None
+    server = httpserver.HTTPServer(make_app(preview), max_body_size=1 << 16)
+    server.add_sockets(sockets)
+    console.origin = f"http://{_display_host(host)}:{sockets[0].getsockname()[1]}"
+    if host in ALL_INTERFACES:
+        _say(f"warning: --host {host!r} listens on all network interfaces: anyone on your network can read the preview", err=True)
+    _say(f"Serving {console.url(preview.site)} (the site's base path, as on GitHub Pages)")
+    _say("Watching content/, templates/ and static/. Press Ctrl-C to stop.")
+    return server
 
 
 def build_site(project: Path, base_url: str | None) -> Outcome:
@@ -143,11 +139,9 @@ def publishable(outcome: Outcome, base_url: str | None, previous: Site) -> Site:
 
 
 def _built_base_url(files: dict[str, bytes]) -> str:
-    from .cli import _base_url
-
     try:
         return _base_url(files)
-    except (KeyError, IndexError, UnicodeDecodeError):
+    except (KeyError, IndexError, UnicodeDecodeError):  # no robots.txt: serve at the root
         return "/"
 
 
@@ -243,9 +237,9 @@ class Console:
         return self.origin + quote(site.base_path)
 
     def report(self, outcome: Outcome, changed: list[str], site: Site) -> None:
-        what = f"[{time.strftime('%H:%M:%S')}] " + (
-            f"{changed[0] if len(changed) == 1 else f'{len(changed)} files'} changed: " * bool(changed)
-        )
+        """Print what a build did: built N pages, or every error (and a crash's traceback)."""
+        what = f"{changed[0]} changed: " if len(changed) == 1 else f"{len(changed)} files changed: " if changed else ""
+        what = f"[{time.strftime('%H:%M:%S')}] {what}"
         if outcome.files is None:
             _say(f"{outcome.crash}{what}build failed; the browser shows the errors until the next good save", err=True)
             _say(BuildFailed(outcome.errors).report(), err=True)

@@ -321,7 +321,7 @@ class PageContext:
         return {**self._document(doc), "backlinks": self._backlinks(self.page.address)}
 
     def _timeline(self) -> dict[str, Any]:
-        events = sorted(self.v.site.content.timeline, key=lambda e: str(e.get("date")))
+        events = self._part_items()
         years: dict[str, list[dict[str, Any]]] = {}
         for event in events:
             date = str(event.get("date"))
@@ -338,16 +338,14 @@ class PageContext:
                 }
             )
         return {
-            "title": "Timeline",
-            "description": "The events of the story in date order, each with its sources.",
+            **self._part_heading("Timeline", "The events of the story in date order, each with its sources."),
             "years": [{"year": y, "events": e} for y, e in years.items()],
         }
 
     def _glossary(self) -> dict[str, Any]:
-        terms = sorted(self.v.site.content.glossary, key=lambda t: str(t.get("term")).lower())
+        terms = self._part_items()
         return {
-            "title": "Glossary",
-            "description": "The terms of the story, explained.",
+            **self._part_heading("Glossary", "The terms of the story, explained."),
             "terms": [
                 {
                     "id": term_id(t),
@@ -362,10 +360,9 @@ class PageContext:
         }
 
     def _bibliography(self) -> dict[str, Any]:
-        sources = sorted(self.v.site.content.sources, key=lambda s: (str(s.get("title")).lower(), str(s.get("id"))))
+        sources = self._part_items()
         return {
-            "title": "Sources",
-            "description": "Every source this site cites, with the pages that cite it.",
+            **self._part_heading("Sources", "Every source this site cites, with the pages that cite it."),
             "sources": [
                 {
                     **self._source(s),
@@ -375,6 +372,21 @@ class PageContext:
                 }
                 for s in sources
             ],
+        }
+
+    def _part_items(self) -> tuple[Item, ...]:
+        return self.v.site.parts[self.page.kind][self.page.part].items
+
+    def _part_heading(self, title: str, description: str) -> dict[str, Any]:
+        """Title, description and the list of parts, for a data page split into several."""
+        parts = self.v.site.parts[self.page.kind]
+        current = parts[self.page.part]
+        return {
+            "title": f"{title}: {current.label}" if len(parts) > 1 and current.label else title,
+            "description": description,
+            "parts": [{"label": p.label, "href": self.v.urls.href(p.path), "current": p.index == self.page.part} for p in parts]
+            if len(parts) > 1
+            else [],
         }
 
     def _charts(self) -> dict[str, Any]:

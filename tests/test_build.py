@@ -284,3 +284,20 @@ def test_glossary_tooltip_is_plain_text(project: Path) -> None:
     build(project, out)
     html = page(out, "companies/alpha/index.html")
     assert 'title="new energy vehicle: A car that runs on electricity, as in Beta Batteries."' in html
+
+
+def test_long_data_pages_are_split_into_parts_and_addresses_follow(project: Path) -> None:
+    from site_builder.parts import MAX_ITEMS
+
+    with (project / "content/sources.yaml").open("a") as f:
+        for i in range(MAX_ITEMS["bibliography"] + 5):
+            f.write(f"- id: extra-{i:02d}\n  title: Zebra report {i:02d}\n")
+    extra = " ".join(f"[@extra-{i:02d}]" for i in range(MAX_ITEMS["bibliography"] + 5))
+    edit(project / "content/companies/beta.md", "[@src-two].", f"[@src-two]. {extra} See [[sources/extra-20]].")
+    out = project / "_site"
+    build(project, out)
+    first, second = page(out, "bibliography/index.html"), page(out, "bibliography/z/index.html")
+    assert '<nav class="parts"' in first and '<a href="/fixture/bibliography/z/">Z</a>' in first
+    assert "<h1>Sources: Z</h1>" in second and '<li id="extra-20">' in second
+    assert '<a href="/fixture/bibliography/z/#extra-20">Zebra report 20</a>' in page(out, "companies/beta/index.html")
+    assert check_links(read_tree(out), Urls("https://example.github.io/fixture/")) == []
