@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import build_key
 from .content import Content, parse_content
 from .errors import BuildFailed, SiteError
-from .output import write_site
+from .output import Stamp, check_output, read_stamp, write_site
 from .pages import Page, plan_pages
 from .parallel import default_workers
 from .render import extra_files, render_pages
@@ -26,18 +27,30 @@ class Result:
     pages: int
     warnings: list[SiteError]
     seconds: float
+    unchanged: bool = False  # the output was already built from these inputs
 
 
 def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False, workers: int | None = None) -> Result:
     """Build the project's site into `out`; raise `BuildFailed` and leave `out` untouched on any error."""
     started = time.perf_counter()
+    key = build_key(project, {"base_url": base_url, "strict": strict})
+    if (done := up_to_date(out, project, key)) is not None:
+        return Result({}, done.pages, [SiteError(*w) for w in done.warnings], time.perf_counter() - started, unchanged=True)
     tree = read_tree(project)
     content, problems = validate(tree, base_url)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
     files = render(site, pages, tree, default_workers() if workers is None else workers)
-    write_site(files, out, project)
+    stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
+    write_site(files, out, project, stamp)
     return Result({}, len(pages), warnings, time.perf_counter() - started)
+
+
+def up_to_date(out: Path, project: Path, key: str) -> Stamp | None:
+    """The stamp of `out` when it was built from exactly these inputs, so there is nothing to do."""
+    check_output(out, project)
+    stamp = read_stamp(out)
+    return stamp if stamp is not None and stamp.key == key else None
 
 
 def build_files(tree: Tree, base_url: str | None = None, strict: bool = False, workers: int = 1) -> Result:

@@ -111,7 +111,7 @@ def _build(args: argparse.Namespace) -> int:
 
     result = build(_project(args), args.out, base_url=args.base_url, strict=args.strict)
     _warn(result.warnings)
-    print(f"Built {result.pages} pages in {result.seconds:.2f} s")
+    print(f"Built {result.pages} pages in {result.seconds:.2f} s{' (nothing changed)' if result.unchanged else ''}")
     return 0
 
 

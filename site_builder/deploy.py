@@ -74,7 +74,8 @@ def _deploy(project: Path, remote: str, branch: str, message: str | None, force:
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         base, cname = _settings(project, base_url)
-        broken = check_links(result.files, Urls(base))  # what `check` does: no broken link or #anchor is published
+        files = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+        broken = check_links(files, Urls(base))  # what `check` does: no broken link or #anchor is published
         if broken:
             raise BuildFailed(broken)
         _check_address(base, cname, remote, remote_url)

@@ -4,17 +4,40 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BuildFailed, SiteError
 
 MARKER = ".site-builder"
-MARKER_TEXT = b"This folder is made by site_builder; it is replaced on every build.\n"
+_NOTE = "This folder is made by site_builder; it is replaced on every build."
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the marker file records about the build that made the folder."""
+
+    key: str = ""
+    pages: int = 0
+    warnings: tuple[tuple[str, str, str, int, int], ...] = ()  # (path, message, hint, line, col)
+
+
+def read_stamp(out: Path) -> Stamp | None:
+    """The stamp of the build that made `out`, if site_builder made it."""
+    try:
+        data = json.loads((out / MARKER).read_text(encoding="utf-8"))
+        warnings = tuple((str(p), str(m), str(h), int(ln), int(c)) for p, m, h, ln, c in data["warnings"])
+        return Stamp(str(data["key"]), int(data["pages"]), warnings)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 _RENAME_EXCHANGE = 2
 
 
@@ -44,7 +67,7 @@ def unsafe_output(out: Path, project: Path) -> str:
     return ""
 
 
-def write_site(files: Iterable[tuple[str, bytes]], out: Path, project: Path, search: bool = True) -> None:
+def write_site(files: Iterable[tuple[str, bytes]], out: Path, project: Path, stamp: Stamp = Stamp(), search: bool = True) -> None:
     """Write every file into a fresh folder beside `out`, then swap it into place in one step."""
     check_output(out, project)
     out = Path(os.path.abspath(out))
@@ -56,7 +79,8 @@ def write_site(files: Iterable[tuple[str, bytes]], out: Path, project: Path, sea
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        (staging / MARKER).write_bytes(MARKER_TEXT)
+        marker = {"note": _NOTE, "key": stamp.key, "pages": stamp.pages, "warnings": list(stamp.warnings)}
+        (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
         if search:
             _index_search(staging)
         _swap(staging, out)

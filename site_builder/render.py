@@ -93,7 +93,7 @@ class _PageRenderer:
         context = self.views.context(page)
         try:
             return template.render(context).encode("utf-8"), None
-        except Exception as exc:  # noqa: BLE001 - anything raised inside a template is the template's problem
+        except Exception as exc:  # anything raised inside a template is the template's problem
             e = _located(exc, page.template)
             return None, (e.path, e.message, e.hint, e.line, e.col)
 

@@ -38,9 +38,9 @@ def read_tree(root: Path) -> Tree:
         if not base.is_dir():
             continue
         for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP and not d.startswith("."))
+            dirnames[:] = sorted(d for d in dirnames if not skipped(d))
             for name in sorted(filenames):
-                if name in _SKIP or name.startswith(".") or name.endswith("~"):
+                if skipped(name):
                     continue
                 path = Path(dirpath, name)
                 rel = path.relative_to(root).as_posix()
@@ -57,6 +57,11 @@ def read_tree(root: Path) -> Tree:
 
         raise BuildFailed(errors)
     return Tree(root, files, last_changed(root))
+
+
+def skipped(name: str) -> bool:
+    """Files and folders that are never input: hidden ones, editor backups, tool folders."""
+    return name in _SKIP or name.startswith(".") or name.endswith("~")
 
 
 def _unsafe(path: Path, root: Path) -> str:

@@ -480,7 +480,7 @@ def event_id(event: Item) -> str:
 
 
 def _glossary_patterns(
-    terms: list[Item], href: Callable[[str], str], title: Callable[[str], str]
+    terms: list[Item], href: Callable[[str], str], title_of: Callable[[str], str]
 ) -> list[tuple[re.Pattern[str], str, str, str]]:
     patterns = []
     for term in terms:
@@ -490,7 +490,7 @@ def _glossary_patterns(
         pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])", flags)
         plain = re.sub(
             r"\[\[[^|\]]*\|([^\]]*)\]\]|\[\[([^\]]*)\]\]|\s*\[@[^\]]*\]|\s*\[\?\]|[*_`]",
-            lambda m: m.group(1) or (title(m.group(2)) if m.group(2) else ""),
+            lambda m: m.group(1) or (title_of(m.group(2)) if m.group(2) else ""),
             str(term.get("definition")),
         )
         title = f"{term.get('expansion')}: {plain}" if term.get("expansion") else plain

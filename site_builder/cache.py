@@ -1,0 +1,81 @@
+"""Know when a build would change nothing: a key over every input's content hash, kept in .site-builder-cache/.
+
+Like git's index, the manifest maps each file's (size, mtime) to its content hash, so an unchanged project is
+recognised from `stat` alone and only changed files are read again. The key also covers the engine's version,
+the build options and the git commit (page dates come from history). Deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from . import __version__
+from .tree import FOLDERS, skipped
+
+CACHE_DIR = ".site-builder-cache"
+MANIFEST = "manifest.json"
+
+
+def build_key(project: Path, options: dict[str, object]) -> str:
+    """A hash of everything a build reads: file contents, engine version, options and the git commit."""
+    cache = project / CACHE_DIR
+    old = _load(cache / MANIFEST)
+    manifest: dict[str, list[object]] = {}
+    digest = hashlib.sha256(json.dumps([__version__, options, _git_head(project)], sort_keys=True).encode())
+    for rel, stat in _walk(project):
+        size, mtime = stat.st_size, stat.st_mtime_ns
+        entry = old.get(rel)
+        if entry and entry[0] == size and entry[1] == mtime:
+            content_hash = str(entry[2])
+        else:
+            content_hash = hashlib.sha256((project / rel).read_bytes()).hexdigest()
+        manifest[rel] = [size, mtime, content_hash]
+        digest.update(f"{rel}\0{content_hash}\n".encode())
+    if manifest != old:
+        _save(cache, manifest)
+    return digest.hexdigest()
+
+
+def _walk(project: Path) -> list[tuple[str, os.stat_result]]:
+    found = []
+    for folder in FOLDERS:
+        for dirpath, dirnames, filenames in os.walk(project / folder):
+            dirnames[:] = sorted(d for d in dirnames if not skipped(d))
+            for name in sorted(filenames):
+                if not skipped(name):
+                    path = Path(dirpath, name)
+                    found.append((path.relative_to(project).as_posix(), path.lstat()))
+    return found
+
+
+def _git_head(project: Path) -> str:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(project), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def _load(path: Path) -> dict[str, list[object]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _save(cache: Path, manifest: dict[str, list[object]]) -> None:
+    """Write the manifest atomically; a cache that cannot be written only costs speed."""
+    try:
+        cache.mkdir(exist_ok=True)
+        (cache / ".gitignore").write_text("*\n")
+        tmp = cache / f"{MANIFEST}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, cache / MANIFEST)
+    except OSError:
+        pass
