@@ -33,8 +33,9 @@ class Result:
 def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False, workers: int | None = None) -> Result:
     """Build the project's site into `out`; raise `BuildFailed` and leave `out` untouched on any error."""
     started = time.perf_counter()
+    check_output(out, project)
     key = build_key(project, {"base_url": base_url, "strict": strict})
-    if (done := up_to_date(out, project, key)) is not None:
+    if (done := up_to_date(out, key)) is not None:
         return Result({}, done.pages, [SiteError(*w) for w in done.warnings], time.perf_counter() - started, unchanged=True)
     tree = read_tree(project)
     content, problems = validate(tree, base_url)
@@ -46,9 +47,8 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
     return Result({}, len(pages), warnings, time.perf_counter() - started)
 
 
-def up_to_date(out: Path, project: Path, key: str) -> Stamp | None:
+def up_to_date(out: Path, key: str) -> Stamp | None:
     """The stamp of `out` when it was built from exactly these inputs, so there is nothing to do."""
-    check_output(out, project)
     stamp = read_stamp(out)
     return stamp if stamp is not None and stamp.key == key else None
 
