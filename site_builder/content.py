@@ -24,7 +24,7 @@ class Fact:
     sources: tuple[str, ...] = ()
     status: str = ""
     note: str = ""
-    marks: tuple[Mark, ...] = ()  # where each source id stands
+    origin: Path_ = ()  # where the fact object stands in the YAML document
 
 
 @dataclass
@@ -35,8 +35,8 @@ class Record:
     slug: str
     data: dict[str, Any]
     facts: dict[Path_, Fact]
-    marks: dict[Path_, Mark]
     yaml_path: str
+    doc: Located | None = None
     md_text: str = ""
     md_path: str = ""
 
@@ -49,11 +49,39 @@ class Record:
         return str(self.data.get("title", self.slug))
 
     def mark(self, at: Path_) -> Mark:
-        """Where the value at `at` (or its nearest parent) starts in the YAML file."""
-        for end in range(len(at), -1, -1):
-            if at[:end] in self.marks:
-                return self.marks[at[:end]]
-        return (1, 1)
+        """Where the value at `at` (a path in `data`, fact objects unwrapped) starts in the YAML file."""
+        return self.doc.mark(original_path(self.doc.value, at, True)) if self.doc else (1, 1)
+
+    def key_mark(self, at: Path_) -> Mark:
+        """Where the key leading to `at` stands."""
+        return self.doc.key_mark(original_path(self.doc.value, at, False)) if self.doc else (1, 1)
+
+    def source_mark(self, fact: Fact, index: int) -> Mark:
+        """Where a fact's index-th source id stands."""
+        return self.doc.mark((*fact.origin, "sources", index)) if self.doc else (1, 1)
+
+
+def is_fact(value: Any) -> bool:
+    """A fact object: a mapping with a value and, at most, sources, a status and a note."""
+    return isinstance(value, dict) and "value" in value
+
+
+def original_path(raw: Any, at: Path_, into_last: bool) -> Path_:
+    """The path in the YAML document of `at`, a path in the unwrapped data (fact objects add a 'value' step)."""
+    path: list[str | int] = []
+    for step in at:
+        while is_fact(raw):
+            path.append("value")
+            raw = raw["value"]
+        path.append(step)
+        try:
+            raw = raw[step]
+        except (KeyError, IndexError, TypeError):
+            return tuple(path)
+    while into_last and is_fact(raw):
+        path.append("value")
+        raw = raw["value"]
+    return tuple(path)
 
 
 @dataclass(frozen=True)
@@ -62,10 +90,14 @@ class Item:
 
     data: dict[str, Any]
     path: str
-    marks: dict[str, Mark]
+    doc: Located | None = field(default=None, compare=False, repr=False)
+    index: int = 0
 
-    def mark(self, key: str = "") -> Mark:
-        return self.marks.get(key) or self.marks.get("", (1, 1))
+    def mark(self, key: str | int = "", *more: str | int) -> Mark:
+        """Where the entry (or one of its fields, or a part of one) starts in its file."""
+        if self.doc is None:
+            return (1, 1)
+        return self.doc.mark((self.index, key, *more) if key != "" else (self.index,))
 
     def get(self, key: str, default: Any = "") -> Any:
         return self.data.get(key, default)
@@ -293,12 +325,10 @@ def _record(
     if not isinstance(doc.value, dict):
         errors.append(SiteError(path, "a fact file must be a mapping of fields", "start with 'title: …'"))
         return None
-    record = Record(coll.name, slug, {}, {}, {}, path)
+    record = Record(coll.name, slug, {}, {}, path, doc)
     record.data = _unwrap(doc.value, (), (), doc, record, errors)
     if schema is not None:
-        errors.extend(
-            schemas.validate(record.data, schema, path, record.mark, lambda at: record.marks.get(("key", *at)) or record.mark(at))
-        )
+        errors.extend(schemas.validate(record.data, schema, path, record.mark, record.key_mark))
     md_name = f"{coll.name}/{slug}.md"
     if md_name in files:
         try:
@@ -310,11 +340,8 @@ def _record(
 
 
 def _unwrap(value: Any, at: Path_, orig: Path_, doc: Located, record: Record, errors: list[SiteError]) -> Any:
-    """Replace fact objects by their values, noting their sources; remap positions to the new paths."""
-    record.marks[at] = doc.mark(orig)
-    if orig in doc.key_marks and ("key", *at) not in record.marks:
-        record.marks[("key", *at)] = doc.key_marks[orig]
-    if isinstance(value, dict) and "value" in value and at:
+    """Replace fact objects by their values, noting their sources and flags by path."""
+    if is_fact(value) and at:
         extra = sorted(set(value) - FACT_KEYS)
         for key in extra:
             errors.append(
@@ -356,7 +383,7 @@ def _fact(obj: dict[str, Any], orig: Path_, doc: Located, path: str, errors: lis
     if not isinstance(note, str):
         errors.append(SiteError(path, "'note' must be text", "quote it", *doc.mark((*orig, "note"))))
         note = ""
-    return Fact(tuple(sources), status, note, tuple(doc.mark((*orig, "sources", i)) for i in range(len(sources))))
+    return Fact(tuple(sources), status, note, orig)
 
 
 def _items(
@@ -372,8 +399,7 @@ def _items(
         return []
     items = []
     for i, entry in enumerate(doc.value):
-        marks = {"": doc.mark((i,)), **{k: doc.mark((i, k)) for k in entry}}
-        items.append(Item(entry, path, marks))
+        items.append(Item(entry, path, doc, i))
     _check_unique_ids(items, errors)
     return items
 

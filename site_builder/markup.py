@@ -35,7 +35,8 @@ class Mention:
 
 def scan(text: str) -> list[Mention]:
     """Every `[[address]]` and `[@source]` outside code, with 1-based line and column."""
-    masked = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    has_code = "`" in text or "~~~" in text or "\n    " in text or "\t" in text or text.startswith("    ")
+    masked = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text) if has_code else text
     found = []
     for m in LINK.finditer(masked):
         found.append(Mention("link", m.group(1).strip(), *_line_col(masked, m.start())))

@@ -210,23 +210,20 @@ class Preview:
         self.site = site
         self.tabs: dict[ReloadSocket, str | None] = {}
 
-    def publish(self, site: Site) -> int:
-        """Swap in a new build and tell each tab what it needs; return how many tabs reload."""
+    def publish(self, site: Site) -> None:
+        """Swap in a new build and tell each open tab what it needs: nothing, new stylesheets, or a reload."""
         old, self.site = self.site, site
         changed = {k for k in old.files.keys() | site.files.keys() if old.files.get(k) != site.files.get(k)}
         anything = bool(changed) or old.failure != site.failure or old.base_path != site.base_path
         assets = any(k.startswith("static/") and not k.endswith(".css") for k in changed)
         sheets = sorted(k for k in changed if k.startswith("static/") and k.endswith(".css"))
-        reloads = 0
         for tab, path in list(self.tabs.items()):
             stale = anything if path is None else assets or old.reply(path).etag != site.reply(path).etag
             if stale:
-                reloads += 1
                 self.send(tab, {"command": "reload", "path": path or "/", "liveCSS": False, "liveImg": False})
             elif site.failure is None:
                 for sheet in sheets:  # livereload.js swaps the matching <link> in place: no page reload
                     self.send(tab, {"command": "reload", "path": site.base_path + sheet, "liveCSS": True, "liveImg": False})
-        return reloads
 
     def send(self, tab: ReloadSocket, message: dict[str, object]) -> None:
         """One LiveReload message; a tab that went away is forgotten."""

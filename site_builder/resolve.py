@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from . import markup
@@ -68,34 +68,31 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
     targets, errors = _targets(content, parts)
     site = Site(content, targets, chart_ids={str(c.get("id")) for c in content.charts}, parts=parts)
     sources = {str(s.get("id")): s for s in content.sources}
-    cites: list[tuple[str, str, SiteError]] = []  # (source id, citing address, where)
+    cites: list[Cite] = []
 
     for record in content.all_records():
         schema = content.schemas.get(record.collection, {})
         for at, kind, value in _record_refs(record.data, schema, schema, ()):
-            line, col = record.mark(at)
             address = _normalise(value, kind)
             if address not in targets or address.count("/") != 1:
-                errors.append(_unknown(record.yaml_path, "reference", value, _choices(targets, kind), line, col))
+                errors.append(_unknown(record.yaml_path, "reference", value, _choices(targets, kind), *record.mark(at)))
             else:
                 site.refs.append(Ref(record.address, address, _label(schema, at[0], content)))
         for fact in record.facts.values():
-            for src, (line, col) in zip(fact.sources, fact.marks, strict=True):
-                cites.append((src, record.address, SiteError(record.yaml_path, "", "", line, col)))
+            for i, src in enumerate(fact.sources):
+                cites.append((src, record.address, partial(_where, record.yaml_path, record.source_mark, fact, i)))
         for i, src in enumerate(record.data.get("sources", [])):
-            cites.append((src, record.address, SiteError(record.yaml_path, "", "", *record.mark(("sources", i)))))
+            cites.append((src, record.address, partial(_where, record.yaml_path, record.mark, ("sources", i))))
         if record.md_path:
             _markdown(site, record.address, record.md_text, record.md_path, 1, errors, cites)
 
     for doc, address in _documents(content):
         _markdown(site, address, doc.body, doc.path, doc.body_line, errors, cites)
         for i, src in enumerate(doc.meta.get("sources", [])):
-            cites.append((src, address, SiteError(doc.path, "", "", *doc.marks.get(("sources", i), (1, 1)))))
-        for fig in doc.meta.get("key_figures", []):
-            cites += [
-                (src, address, SiteError(doc.path, "", "", *doc.marks.get(("key_figures",), (1, 1))))
-                for src in fig.get("sources", [])
-            ]
+            cites.append((src, address, partial(_fixed, doc.path, *doc.marks.get(("sources", i), (1, 1)))))
+        for n, fig in enumerate(doc.meta.get("key_figures", [])):
+            figure_at = partial(_fixed, doc.path, *doc.marks.get(("key_figures", n, "sources"), (1, 1)))
+            cites += [(src, address, figure_at) for src in fig.get("sources", [])]
 
     for kind, items in (("timeline", content.timeline), ("glossary", content.glossary), ("charts", content.charts)):
         for item in items:
@@ -111,7 +108,8 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
 
     for src, address, where in cites:
         if src not in sources:
-            errors.append(_unknown(where.path, "source id", src, sources, where.line, where.col))
+            path, line, col = where()
+            errors.append(_unknown(path, "source id", src, sources, line, col))
         else:
             users = site.cited_by.setdefault(src, [])
             if address not in users:
@@ -122,6 +120,18 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
         if ident not in site.cited_by
     ]
     return site, errors, warnings
+
+
+# A citation: (source id, citing address, where it stands). Positions are worked out only for an unknown id.
+Cite = tuple[str, str, Callable[[], tuple[str, int, int]]]
+
+
+def _where(path: str, mark: Callable[..., tuple[int, int]], *args: Any) -> tuple[str, int, int]:
+    return (path, *mark(*args))
+
+
+def _fixed(path: str, line: int, col: int) -> tuple[str, int, int]:
+    return (path, line, col)
 
 
 def _targets(content: Content, parts: dict[str, list[Part]]) -> tuple[dict[str, Target], list[SiteError]]:
@@ -184,32 +194,32 @@ def _markdown(
     path: str,
     first_line: int,
     errors: list[SiteError],
-    cites: list[tuple[str, str, SiteError]],
+    cites: list[Cite],
 ) -> None:
     for m in markup.scan(text):
         line = first_line + m.line - 1
         if m.kind == "cite":
-            cites.append((m.target, address, SiteError(path, "", "", line, m.col)))
+            cites.append((m.target, address, partial(_fixed, path, line, m.col)))
         elif m.target.split("#")[0] not in site.targets:
             errors.append(_unknown(path, "link target", m.target, site.targets, line, m.col))
         else:
             site.refs.append(Ref(address, m.target.split("#")[0], "text"))
 
 
-def _item_refs(site: Site, kind: str, item: Item, errors: list[SiteError], cites: list[tuple[str, str, SiteError]]) -> None:
+def _item_refs(site: Site, kind: str, item: Item, errors: list[SiteError], cites: list[Cite]) -> None:
     for link in item.get("links", []):
         if link.split("#")[0] not in site.targets:
             errors.append(_unknown(item.path, "link target", link, site.targets, *item.mark("links")))
         elif kind == "timeline":
             site.refs.append(Ref("timeline", link.split("#")[0], "timeline"))
-    for src in item.get("sources", []):
-        cites.append((src, kind, SiteError(item.path, "", "", *item.mark("sources"))))
+    for i, src in enumerate(item.get("sources", [])):
+        cites.append((src, kind, partial(_where, item.path, item.mark, "sources", i)))
     for key in ("title", "text", "definition", "note"):
         if isinstance(item.get(key), str):
             line, col = item.mark(key)
             for m in markup.scan(item.get(key)):
                 if m.kind == "cite":
-                    cites.append((m.target, kind, SiteError(item.path, "", "", line, col)))
+                    cites.append((m.target, kind, partial(_fixed, item.path, line, col)))
                 elif m.target.split("#")[0] not in site.targets:
                     errors.append(_unknown(item.path, "link target", m.target, site.targets, line, col))
 

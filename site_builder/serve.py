@@ -29,7 +29,7 @@ from .build import build_files
 from .cli import _base_url
 from .errors import BuildFailed, SiteError, display_path
 from .preview_server import Preview, Site, base_path, error_page, make_app
-from .tree import _SKIP, FOLDERS, read_tree
+from .tree import FOLDERS, read_tree, skipped
 
 SETTLE = 0.03  # a burst of saves is over when nothing changed for this long (seconds)
 MAX_SETTLE = 1.0  # ...or when it has gone on this long: build anyway
@@ -87,7 +87,8 @@ async def _serve(project: Path, host: str, port: int, open_browser: bool, base_u
         watcher.stop()
         server.stop()
         preview.close()
-        await asyncio.wait_for(server.close_all_connections(), 2)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(server.close_all_connections(), 2)
     _say("Stopped.")
     return 0
 
@@ -212,13 +213,13 @@ def _scan(folder: str, rel: str, stamps: dict[str, Stamp]) -> None:
     except OSError:
         return
     for entry in entries:
-        if entry.name in _SKIP or entry.name.startswith("."):
+        if skipped(entry.name):
             continue
         try:
             if entry.is_dir():
                 if not entry.is_symlink():  # read_tree does not follow links to folders either
                     _scan(entry.path, f"{rel}/{entry.name}", stamps)
-            elif not entry.name.endswith("~"):
+            else:
                 st = entry.stat()
                 stamps[f"{rel}/{entry.name}"] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
         except OSError:  # a broken link, or a file deleted just now

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +22,25 @@ _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 @dataclass
 class Located:
-    """A YAML document as plain values, with where each value and key starts."""
+    """A YAML document as plain values, with where each value and key starts (worked out when first asked)."""
 
     value: Any
-    marks: dict[Path_, Mark] = field(default_factory=dict)
-    key_marks: dict[Path_, Mark] = field(default_factory=dict)
+    text: str = ""
+    path: str = ""
+    _marks: dict[Path_, Mark] | None = None
+    _key_marks: dict[Path_, Mark] = field(default_factory=dict)
+
+    @property
+    def marks(self) -> dict[Path_, Mark]:
+        if self._marks is None:  # values came from the fast path: read again, this time noting positions
+            located = _load_located(self.text, self.path)
+            self._marks, self._key_marks = located.marks, located.key_marks
+        return self._marks
+
+    @property
+    def key_marks(self) -> dict[Path_, Mark]:
+        self.marks  # noqa: B018 - works out the positions on first use
+        return self._key_marks
 
     def mark(self, path: Path_) -> Mark:
         """The position of the value at `path`, or of its nearest enclosing value."""
@@ -53,10 +66,71 @@ def decode(data: bytes, path: str) -> str:
 
 def load(text: str, path: str) -> Located:
     """Parse one YAML document; every problem becomes a located `SiteError`."""
+    if "*" not in text and "<<" not in text:  # no aliases or merges: the quick way is safe from alias bombs
+        try:
+            return Located(_load_fast(text), text, path)
+        except (_Unusual, yaml.YAMLError, RecursionError):
+            pass  # the careful way below gives the error with its position
+    return _load_located(text, path)
+
+
+class _Unusual(Exception):
+    """Something the quick path does not handle; the careful path will explain it."""
+
+
+class _FastLoader(_Loader):  # type: ignore[misc]
+    """libyaml's own constructor, with duplicate keys refused and timestamps kept as written."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+        if node.tag != "tag:yaml.org,2002:map" or len(node.value) > 100_000:
+            raise _Unusual
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (int, float)) and not isinstance(key, bool):
+                key = str(key)
+            if not isinstance(key, str) or key in result:
+                raise _Unusual
+            result[key] = self.construct_object(value_node, deep=True)
+        return result
+
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> list[Any]:
+        if node.tag != "tag:yaml.org,2002:seq":
+            raise _Unusual
+        return [self.construct_object(child, deep=True) for child in node.value]
+
+
+def _as_written(loader: Any, node: yaml.ScalarNode) -> str:
+    return str(node.value)
+
+
+def _unusual(loader: Any, node: yaml.Node) -> Any:
+    raise _Unusual
+
+
+_FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_written)
+_FastLoader.add_constructor("tag:yaml.org,2002:binary", _unusual)
+_FastLoader.add_constructor("tag:yaml.org,2002:set", _unusual)
+_FastLoader.add_constructor("tag:yaml.org,2002:omap", _unusual)
+_FastLoader.add_constructor("tag:yaml.org,2002:pairs", _unusual)
+_FastLoader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node))
+_FastLoader.add_constructor("tag:yaml.org,2002:seq", lambda loader, node: loader.construct_sequence(node))
+
+
+def _load_fast(text: str) -> Any:
+    loader = _FastLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _load_located(text: str, path: str) -> Located:
+    """The careful way: build values from nodes, noting every position and refusing what is unsafe."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        doc = Located(None)
+        doc = Located(None, text, path, {}, {})
         if node is not None:
             doc.value = _Walker(loader, path, doc).walk(node, (), 0)
         return doc
@@ -88,6 +162,8 @@ class _Walker:
 
     def __init__(self, loader: Any, path: str, doc: Located) -> None:
         self.loader, self.path, self.doc = loader, path, doc
+        self.marks: dict[Path_, Mark] = doc._marks if doc._marks is not None else {}
+        self.key_marks: dict[Path_, Mark] = doc._key_marks
         self.seen: set[int] = set()
         self.expansions = 0
 
@@ -102,7 +178,7 @@ class _Walker:
         self.seen.add(id(node))
         if depth > MAX_DEPTH:
             raise self.error(node, f"nested deeper than {MAX_DEPTH} levels", "flatten the structure")
-        self.doc.marks[at] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        self.marks[at] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, at, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -125,18 +201,16 @@ class _Walker:
             if not isinstance(key, str):
                 raise self.error(key_node, "a key must be plain text", "write the key as a word")
             if key in result:
-                first = self.doc.key_marks[(*at, key)][0]
+                first = self.key_marks[(*at, key)][0]
                 raise self.error(key_node, f"duplicate key '{key}' (first on line {first})", "keep only one")
-            self.doc.key_marks[(*at, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            self.key_marks[(*at, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = self.walk(value_node, (*at, key), depth + 1)
         return result
 
     def scalar(self, node: yaml.Node) -> Any:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return str(node.value)  # dates stay as written: 2018-07-28
         value = self.loader.construct_object(node)
-        if isinstance(value, dt.datetime):
-            return value.isoformat()
-        if isinstance(value, dt.date):
-            return value.isoformat()
         if isinstance(value, bytes):
             raise self.error(node, "binary values are not allowed", "write text")
         return value

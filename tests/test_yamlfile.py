@@ -82,3 +82,24 @@ def test_decode_bom_crlf_and_bad_bytes() -> None:
 
 def test_key_must_be_text() -> None:
     assert error_of("[1, 2]: x\n").message == "a key must be plain text"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "title: A\nfounded: {value: 2011, sources: [a, b]}\nwhen: 2018-07-28\nat: 2020-01-01 10:00:00\nn: ~\nf: 1.5\nb: yes\n",
+        "- id: s1\n  title: 'x: y'\n  published: 2020-10\n- id: s2\n  tags: [1, 2.5, true, null]\n",
+        "2019: first\n3.5: second\nkey: |\n  a block\n  of text\n",
+    ],
+)
+def test_quick_and_careful_paths_give_the_same_values(text: str) -> None:
+    from site_builder.yamlfile import _load_fast, _load_located
+
+    assert _load_fast(text) == _load_located(text, "f.yaml").value
+
+
+def test_positions_are_worked_out_lazily_and_correctly() -> None:
+    doc = load("a: 1\nb:\n  c: [x, y]\n", "f.yaml")
+    assert doc._marks is None  # the quick path noted no positions
+    assert doc.mark(("b", "c", 1)) == (3, 10)
+    assert doc.key_mark(("b", "c")) == (3, 3)
