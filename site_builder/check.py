@@ -47,14 +47,23 @@ def check_links(files: dict[str, bytes], urls: Urls) -> list[SiteError]:
     """Every internal link that leads nowhere, leaves the base path, or names a missing #anchor."""
     pages = parse_pages(files)
     host = urlsplit(urls.base_url).netloc
-    errors = []
+    found: dict[str, list[tuple[str, int, int, str]]] = {}  # problem -> where (a template's bad link is on every page)
     for name, page in sorted(pages.items()):
         page_url = urls.base_path + (name.removesuffix("index.html") if name != "404.html" else "")
         for link, line, col in page.links:
             problem = _problem(link, page_url, urls, host, files, pages)
             if problem:
-                errors.append(SiteError(name, problem, "fix the link or the page it points to", line, col))
-    return errors
+                found.setdefault(problem, []).append((name, line, col, link))
+    errors = []
+    for problem, places in found.items():
+        name, line, col, link = places[0]
+        more = f" (and on {len(places) - 1} more page{'s' * (len(places) > 2)})" if len(places) > 1 else ""
+        if "leaves the site's base path" in problem:
+            hint = f"write it as {urls.base_path}{link.lstrip('/')}; in templates, build links from {{{{ site.home }}}}"
+        else:
+            hint = "fix the link or the page it points to"
+        errors.append(SiteError(name, problem + more, hint, line, col))
+    return sorted(errors, key=lambda e: (e.path, e.line, e.col))
 
 
 def _problem(link: str, page_url: str, urls: Urls, host: str, files: dict[str, bytes], pages: dict[str, _Page]) -> str:

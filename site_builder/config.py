@@ -130,7 +130,7 @@ def parse_config(doc: Located, path: str, base_url: str | None) -> tuple[SiteCon
     if errors:
         return None, errors
     base = base_url or data["base_url"]
-    base = base if base.endswith("/") else base + "/"
+    base = base.rstrip("/") + "/"
     licence = data.get("licence", {})
     return SiteConfig(
         title=data["title"],

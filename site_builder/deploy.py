@@ -31,15 +31,9 @@ FALLBACK_EMAIL = "site_builder@localhost"
 _GITHUB_REMOTE = re.compile(r"^(?:https://(?:[^@/]+@)?github\.com/|(?:ssh://)?git@github\.com[:/])([^/]+)/([^/]+?)(?:\.git)?/?$")
 
 
-class DeployError(Exception):
-    """Why nothing was published: where, what went wrong, and how to fix it."""
-
-    def __init__(self, where: str, message: str, fix: str = "") -> None:
-        super().__init__(where, message, fix)
-        self.where, self.message, self.fix = where, message, fix
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}" + (f" — {self.fix}" if self.fix else "")
+def _refuse(where: str, message: str, fix: str = "") -> SiteError:
+    """Why nothing was published, said of a repository, remote or branch rather than a line of a file."""
+    return SiteError(where, message, fix, line=0, col=0)
 
 
 def deploy(
@@ -56,7 +50,7 @@ def deploy(
     except BuildFailed as exc:
         _fail(exc.report())
         return 1
-    except (DeployError, SiteError) as exc:
+    except SiteError as exc:
         _fail(str(exc))
         return 1
     return 0
@@ -92,26 +86,26 @@ def _check_repository(project: Path, remote: str, branch: str) -> str:
     """Fail early, before building, when there is nowhere to publish to; the remote's URL."""
     repo = _git(project, "rev-parse", "--show-toplevel")
     if repo.returncode != 0:
-        raise DeployError(
+        raise _refuse(
             str(project),
             f"not a git repository ({_git_error(repo)})" if "not a git repository" not in repo.stderr else "not a git repository",
             "run 'git init' and 'git remote add origin URL' first, or publish with the GitHub Actions workflow "
             "(README, Publishing)",
         )
     if _git(project, "check-ref-format", "--branch", branch).returncode != 0 or branch.startswith("-"):
-        raise DeployError(branch, "not a valid branch name", "pass --branch NAME, e.g. --branch gh-pages")
+        raise _refuse(branch, "not a valid branch name", "pass --branch NAME, e.g. --branch gh-pages")
     url = _git(project, "remote", "get-url", "--", remote)
     if url.returncode != 0:
         names = _git(project, "remote").stdout.split()
         known = f"remotes here: {', '.join(names)}" if names else "this repository has no remotes"
-        raise DeployError(
+        raise _refuse(
             remote,
             f"no git remote named '{remote}' ({known})",
             f"add it with 'git remote add {remote} URL', or pass --remote NAME",
         )
     current = _git(project, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip()
     if current == branch:
-        raise DeployError(
+        raise _refuse(
             branch,
             "this branch is checked out here, and publishing replaces its files with the built site",
             "switch to your source branch first, or publish to another --branch (the default is gh-pages)",
@@ -141,7 +135,7 @@ def _check_address(base: str, cname: str, remote: str, remote_url: str) -> None:
     parts = urlsplit(base)
     if cname:
         if (parts.path or "/") != "/":
-            raise DeployError(
+            raise _refuse(
                 "content/site.yaml",
                 f"cname {cname} serves the site at the root of that domain, but base_url {base} puts every link under "
                 f"{parts.path}",
@@ -156,7 +150,7 @@ def _check_address(base: str, cname: str, remote: str, remote_url: str) -> None:
         return
     expected = github_pages_url(remote_url)
     if expected and (parts.hostname or "").endswith(".github.io") and base.lower() != expected.lower():
-        raise DeployError(
+        raise _refuse(
             "content/site.yaml",
             f"base_url {base} is not where GitHub Pages serves {remote} ({remote_url}): {expected}; every link would break there",
             f"set base_url: {expected} (or pass --base-url {expected})",
@@ -167,7 +161,7 @@ def _prepare_branch(project: Path, remote: str, remote_url: str, branch: str, cn
     """Make the local branch the remote's tip (fetched first: fresh and shallow clones lack it); True if it is new."""
     listed = _git(project, "ls-remote", "--heads", "--", remote, f"refs/heads/{branch}")
     if listed.returncode != 0:
-        raise DeployError(
+        raise _refuse(
             remote,
             f"could not reach {remote_url} ({_git_error(listed)})",
             "check the URL (git remote -v), your network and your credentials",
@@ -177,12 +171,12 @@ def _prepare_branch(project: Path, remote: str, remote_url: str, branch: str, cn
     if exists:
         fetched = _git(project, "fetch", "--quiet", "--no-tags", "--", remote, f"+refs/heads/{branch}:{tracking}")
         if fetched.returncode != 0:
-            raise DeployError(f"{remote}/{branch}", f"could not fetch the published branch ({_git_error(fetched)})", "retry")
+            raise _refuse(f"{remote}/{branch}", f"could not fetch the published branch ({_git_error(fetched)})", "retry")
     else:
         _git(project, "update-ref", "-d", tracking)  # a stale copy of a branch the remote no longer has
     for ref in (f"refs/heads/{branch}", tracking):
         if _holds_sources(project, ref):
-            raise DeployError(
+            raise _refuse(
                 branch,
                 "this branch holds the project's sources (content/site.yaml), and publishing would replace them",
                 "publish to another branch: --branch gh-pages",
@@ -191,7 +185,7 @@ def _prepare_branch(project: Path, remote: str, remote_url: str, branch: str, cn
         published = _git(project, "show", f"{tracking}:CNAME")
         old = published.stdout.strip() if published.returncode == 0 else ""
         if old and not cname:
-            raise DeployError(
+            raise _refuse(
                 f"{remote}/{branch}",
                 f"the published site has the custom domain {old} (a CNAME file) but content/site.yaml names none, "
                 "so publishing would remove it",
@@ -214,7 +208,7 @@ def _commit(project: Path, site: Path, remote: str, branch: str, message: str, c
         if parentless:
             _git(project, "update-ref", "-d", f"refs/heads/{branch}")  # --force: one commit replaces the history
         elif not git.try_rebase(remote, branch):  # pragma: no cover - ghp-import's own failure
-            raise DeployError(branch, "could not move the local branch to the published one", "retry")
+            raise _refuse(branch, "could not move the local branch to the published one", "retry")
         with tempfile.TemporaryFile() as errors:
             pipe = git.open("fast-import", "--date-format=rfc2822", "--quiet", stdout=subprocess.DEVNULL, stderr=errors)
             ghp_import.start_commit(pipe, git, branch, message)
@@ -232,9 +226,7 @@ def _commit(project: Path, site: Path, remote: str, branch: str, message: str, c
             errors.seek(0)
             text = errors.read().decode("utf-8", "replace")
     if status != 0:
-        raise DeployError(
-            branch, f"git could not commit the site ({_last_lines(text) or f'exit {status}'})", "check the repository"
-        )
+        raise _refuse(branch, f"git could not commit the site ({_last_lines(text) or f'exit {status}'})", "check the repository")
     return _git(project, "rev-parse", f"refs/heads/{branch}").stdout.strip()
 
 
@@ -266,7 +258,7 @@ def _push(project: Path, remote: str, remote_url: str, branch: str, force: bool)
         return
     where, said = f"{remote}/{branch}", pushed.stdout + pushed.stderr
     if "[rejected]" in said:  # the remote's branch is not an ancestor of ours: someone published meanwhile
-        raise DeployError(
+        raise _refuse(
             where,
             "the push was rejected: the branch changed on the remote while publishing",
             "run deploy again, or pass --force to replace the branch's history",
@@ -274,12 +266,12 @@ def _push(project: Path, remote: str, remote_url: str, branch: str, force: bool)
     refused = re.search(r"\[remote rejected\] \(([^)]*)\)", said)
     if refused:
         said_by_hooks = _hook_lines(said)
-        raise DeployError(
+        raise _refuse(
             where,
             f"the remote refused the push ({refused.group(1)}{'; ' + said_by_hooks if said_by_hooks else ''})",
             f"check the branch protection rules and your access to {remote_url}",
         )
-    raise DeployError(where, f"git push failed ({_last_lines(said)})", f"check that you can push to {remote_url}")
+    raise _refuse(where, f"git push failed ({_last_lines(said)})", f"check that you can push to {remote_url}")
 
 
 def _hook_lines(said: str) -> str:
@@ -316,7 +308,7 @@ def _git(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
             env={**os.environ, "LC_ALL": "C"},  # English messages, which _push reads
         )
     except FileNotFoundError:
-        raise DeployError("git", "git is not installed (or not on PATH)", "install git, then run deploy again") from None
+        raise _refuse("git", "git is not installed (or not on PATH)", "install git, then run deploy again") from None
 
 
 def _git_error(done: subprocess.CompletedProcess[str]) -> str:

@@ -20,7 +20,8 @@ class SiteError(Exception):
 
     def __str__(self) -> str:
         hint = f" — {self.hint}" if self.hint else ""
-        return f"{self.path}:{self.line}:{self.col}: {self.message}{hint}"
+        where = f"{self.path}:{self.line}:{self.col}" if self.line > 0 else self.path  # line 0: not a place in a file
+        return f"{where}: {self.message}{hint}"
 
 
 class BuildFailed(Exception):

@@ -269,7 +269,8 @@ def test_minimal_site_without_optional_files(project: Path) -> None:
 
 
 def test_fact_object_around_a_whole_table_row_shows_its_citations(project: Path) -> None:
-    edit(project / "content/companies/alpha.yaml", "stakes:\n", "stakes:\n  - {value: {partner: beta, percent: 25, from: 2022-02}, sources: [src-two]}\n")
+    row = "  - {value: {partner: beta, percent: 25, from: 2022-02}, sources: [src-two]}\n"
+    edit(project / "content/companies/alpha.yaml", "stakes:\n", "stakes:\n" + row)
     out = project / "_site"
     build(project, out)
     html = page(out, "companies/alpha/index.html")
@@ -278,8 +279,11 @@ def test_fact_object_around_a_whole_table_row_shows_its_citations(project: Path)
 
 
 def test_glossary_tooltip_is_plain_text(project: Path) -> None:
-    edit(project / "content/glossary.yaml", "definition: A car that runs wholly or partly on electricity.",
-         "definition: A car that runs on electricity [?], as in [[companies/beta]] [@src-one].")
+    edit(
+        project / "content/glossary.yaml",
+        "definition: A car that runs wholly or partly on electricity.",
+        "definition: A car that runs on electricity [?], as in [[companies/beta]] [@src-one].",
+    )
     out = project / "_site"
     build(project, out)
     html = page(out, "companies/alpha/index.html")

