@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import build_key
+from .cache import build_key, previous_fingerprints, save_fingerprints
 from .content import Content, parse_content
 from .errors import BuildFailed, SiteError
+from .fingerprint import page_fingerprints
 from .output import Stamp, check_output, read_stamp, write_site
 from .pages import Page, plan_pages
 from .parallel import default_workers
 from .render import extra_files, render_pages
 from .resolve import Site, resolve
 from .tree import Tree, read_tree
-from .urls import Urls
+from .urls import Urls, output_file
 
 
 @dataclass(frozen=True)
@@ -28,39 +29,53 @@ class Result:
     warnings: list[SiteError]
     seconds: float
     unchanged: bool = False  # the output was already built from these inputs
+    rendered: int = -1  # pages rendered (the others were unchanged and kept); -1 when not counted
+    fingerprints: dict[str, str] = field(default_factory=dict)  # output file -> hash of what its page reads
 
 
 def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False, workers: int | None = None) -> Result:
     """Build the project's site into `out`; raise `BuildFailed` and leave `out` untouched on any error."""
     started = time.perf_counter()
     check_output(out, project)
-    key = build_key(project, {"base_url": base_url, "strict": strict})
-    if (done := up_to_date(out, key)) is not None:
-        return Result({}, done.pages, [SiteError(*w) for w in done.warnings], time.perf_counter() - started, unchanged=True)
+    options: dict[str, object] = {"base_url": base_url, "strict": strict}
+    key = build_key(project, options)
+    stamp = read_stamp(out)
+    if stamp is not None and stamp.key == key:
+        return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], time.perf_counter() - started, unchanged=True)
     tree = read_tree(project)
     content, problems = validate(tree, base_url)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
-    files = render(site, pages, tree, default_workers() if workers is None else workers)
-    stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
-    write_site(files, out, project, stamp)
-    return Result({}, len(pages), warnings, time.perf_counter() - started)
+    fingerprints = page_fingerprints(site, pages, tree, options)
+    unchanged = same_pages(fingerprints, previous_fingerprints(project, stamp.key if stamp else None), out)
+    files = render(site, pages, tree, default_workers() if workers is None else workers, unchanged)
+    write_site(files, out, project, Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings)))
+    save_fingerprints(project, key, fingerprints)
+    return Result({}, len(pages), warnings, time.perf_counter() - started, rendered=len(pages) - len(unchanged))
 
 
-def up_to_date(out: Path, key: str) -> Stamp | None:
-    """The stamp of `out` when it was built from exactly these inputs, so there is nothing to do."""
-    stamp = read_stamp(out)
-    return stamp if stamp is not None and stamp.key == key else None
+def same_pages(fingerprints: dict[str, str], previous: dict[str, str], out: Path) -> frozenset[str]:
+    """Pages whose inputs are those of the page already in `out`: they are kept, not rendered again."""
+    return frozenset(f for f, fp in fingerprints.items() if previous.get(f) == fp and (out / f).is_file())
 
 
-def build_files(tree: Tree, base_url: str | None = None, strict: bool = False, workers: int = 1) -> Result:
-    """The same build, kept in memory: the input tree in, every output file (path → bytes) out."""
+def build_files(
+    tree: Tree, base_url: str | None = None, strict: bool = False, workers: int = 1, previous: Result | None = None
+) -> Result:
+    """The same build, kept in memory; pages whose inputs are unchanged since `previous` are taken from it."""
     started = time.perf_counter()
     content, problems = validate(tree, base_url)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
-    files = dict(render(site, pages, tree, workers))
-    return Result(files, len(pages), warnings, time.perf_counter() - started)
+    fingerprints = page_fingerprints(site, pages, tree, {"base_url": base_url, "strict": strict})
+    old = previous.fingerprints if previous else {}
+    kept = frozenset(f for f, fp in fingerprints.items() if old.get(f) == fp and previous and f in previous.files)
+    files = {
+        name: data if data is not None else previous.files[name]  # type: ignore[union-attr]
+        for name, data in render(site, pages, tree, workers, kept)
+    }
+    seconds = time.perf_counter() - started
+    return Result(files, len(pages), warnings, seconds, rendered=len(pages) - len(kept), fingerprints=fingerprints)
 
 
 def validate(tree: Tree, base_url: str | None) -> tuple[Content, list[SiteError]]:
@@ -79,8 +94,12 @@ def resolve_references(content: Content, problems: list[SiteError], strict: bool
     return site, warnings
 
 
-def render(site: Site, pages: list[Page], tree: Tree, workers: int) -> Iterator[tuple[str, bytes]]:
-    """Every output file as (path, bytes): the pages, lazily and in order, then the generated files."""
+def render(
+    site: Site, pages: list[Page], tree: Tree, workers: int, unchanged: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, bytes | None]]:
+    """Every output file as (path, bytes), lazily and in order; (path, None) for an unchanged page to keep."""
     urls = Urls(site.content.config.base_url)
-    yield from render_pages(site, pages, tree.under("templates"), urls, workers)
+    todo = [p for p in pages if output_file(p.path) not in unchanged]
+    yield from render_pages(site, todo, tree.under("templates"), urls, workers)
+    yield from ((name, None) for name in sorted(unchanged))
     yield from extra_files(site, pages, urls, tree.under("static")).items()

@@ -12,9 +12,10 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .tree import FOLDERS, skipped
+from .tree import input_paths
 
 CACHE_DIR = ".site-builder-cache"
 MANIFEST = "manifest.json"
@@ -23,10 +24,11 @@ MANIFEST = "manifest.json"
 def build_key(project: Path, options: dict[str, object]) -> str:
     """A hash of everything a build reads: file contents, engine version, options and the git commit."""
     cache = project / CACHE_DIR
-    old = _load(cache / MANIFEST)
+    old: dict[str, list[object]] = _load(cache / MANIFEST)
     manifest: dict[str, list[object]] = {}
     digest = hashlib.sha256(json.dumps([__version__, options, _git_head(project)], sort_keys=True).encode())
-    for rel, stat in _walk(project):
+    for rel, path in input_paths(project):
+        stat = path.lstat()
         size, mtime = stat.st_size, stat.st_mtime_ns
         entry = old.get(rel)
         if entry and entry[0] == size and entry[1] == mtime:
@@ -40,18 +42,6 @@ def build_key(project: Path, options: dict[str, object]) -> str:
     return digest.hexdigest()
 
 
-def _walk(project: Path) -> list[tuple[str, os.stat_result]]:
-    found = []
-    for folder in FOLDERS:
-        for dirpath, dirnames, filenames in os.walk(project / folder):
-            dirnames[:] = sorted(d for d in dirnames if not skipped(d))
-            for name in sorted(filenames):
-                if not skipped(name):
-                    path = Path(dirpath, name)
-                    found.append((path.relative_to(project).as_posix(), path.lstat()))
-    return found
-
-
 def _git_head(project: Path) -> str:
     try:
         return subprocess.run(
@@ -61,7 +51,7 @@ def _git_head(project: Path) -> str:
         return ""
 
 
-def _load(path: Path) -> dict[str, list[object]]:
+def _load(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
@@ -77,5 +67,29 @@ def _save(cache: Path, manifest: dict[str, list[object]]) -> None:
         tmp = cache / f"{MANIFEST}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
         os.replace(tmp, cache / MANIFEST)
+    except OSError:
+        pass
+
+
+PAGES = "pages.json"
+
+
+def previous_fingerprints(project: Path, output_key: str | None) -> dict[str, str]:
+    """The page fingerprints of the build that made the current output (none if the output is another's)."""
+    data = _load(project / CACHE_DIR / PAGES)
+    if not output_key or data.get("key") != output_key:
+        return {}
+    pages = data.get("pages")
+    return pages if isinstance(pages, dict) else {}
+
+
+def save_fingerprints(project: Path, key: str, fingerprints: dict[str, str]) -> None:
+    """Remember which inputs made each page of the output just written."""
+    try:
+        cache = project / CACHE_DIR
+        cache.mkdir(exist_ok=True)
+        tmp = cache / f"{PAGES}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"key": key, "pages": fingerprints}, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, cache / PAGES)
     except OSError:
         pass

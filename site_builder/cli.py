@@ -119,22 +119,16 @@ def _check(args: argparse.Namespace) -> int:
     from .build import build_files
     from .check import check_links
     from .tree import read_tree
-    from .urls import Urls
+    from .urls import Urls, built_base_url
 
     result = build_files(read_tree(_project(args)), base_url=args.base_url, strict=args.strict)
     _warn(result.warnings)
-    base = args.base_url or _base_url(result.files)
+    base = args.base_url or built_base_url(result.files)
     problems = check_links(result.files, Urls(base))
     if problems:
         raise BuildFailed(problems)
     print(f"Checked {result.pages} pages: no problems")
     return 0
-
-
-def _base_url(files: dict[str, bytes]) -> str:
-    """The base URL the site was built with, read back from the sitemap."""
-    text = files["robots.txt"].decode()
-    return text.split("Sitemap: ", 1)[1].strip().removesuffix("sitemap.xml")
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -245,8 +247,8 @@ def parse_content(tree: Tree, base_url: str | None = None) -> tuple[Content | No
     return content, errors
 
 
-def _load(files: dict[str, bytes], name: str, errors: list[SiteError], required: bool = False) -> Located | None:
-    path = f"content/{name}"
+def _load(files: dict[str, bytes], name: str, errors: list[SiteError], required: bool = False, path: str = "") -> Located | None:
+    path = path or f"content/{name}"
     if name not in files:
         if required:
             errors.append(SiteError(path, "file is missing", f"create {path}"))
@@ -309,7 +311,28 @@ def _records(
 def _record(
     files: dict[str, bytes], coll: Collection, slug: str, schema: dict[str, Any] | None, errors: list[SiteError]
 ) -> Record | None:
-    path = f"content/{coll.name}/{slug}.yaml"
+    schema_json = json.dumps(schema, sort_keys=True) if schema is not None else ""
+    yaml_name, md_name = f"{coll.name}/{slug}.yaml", f"{coll.name}/{slug}.md"
+    record, found = _parse_record(coll.name, slug, files.get(yaml_name, b""), files.get(md_name), schema_json)
+    errors.extend(found)
+    return record
+
+
+# A record is a pure function of its two files and its schema. Remembering the last few thousand means a
+# long-running `serve` parses and validates only the files that changed since its previous build.
+@functools.lru_cache(maxsize=20_000)
+def _parse_record(
+    collection: str, slug: str, yaml_bytes: bytes, md_bytes: bytes | None, schema_json: str
+) -> tuple[Record | None, tuple[SiteError, ...]]:
+    errors: list[SiteError] = []
+    record = _read_record(collection, slug, yaml_bytes, md_bytes, json.loads(schema_json) if schema_json else None, errors)
+    return record, tuple(errors)
+
+
+def _read_record(
+    collection: str, slug: str, yaml_bytes: bytes, md_bytes: bytes | None, schema: dict[str, Any] | None, errors: list[SiteError]
+) -> Record | None:
+    path = f"content/{collection}/{slug}.yaml"
     if not SLUG.match(slug):
         errors.append(
             SiteError(
@@ -319,21 +342,21 @@ def _record(
             )
         )
         return None
-    doc = _load(files, f"{coll.name}/{slug}.yaml", errors)
+    doc = _load({"fact file": yaml_bytes}, "fact file", errors, path=path)
     if doc is None:
         return None
     if not isinstance(doc.value, dict):
         errors.append(SiteError(path, "a fact file must be a mapping of fields", "start with 'title: …'"))
         return None
-    record = Record(coll.name, slug, {}, {}, path, doc)
+    record = Record(collection, slug, {}, {}, path, doc)
     record.data = _unwrap(doc.value, (), (), doc, record, errors)
     if schema is not None:
         errors.extend(schemas.validate(record.data, schema, path, record.mark, record.key_mark))
-    md_name = f"{coll.name}/{slug}.md"
-    if md_name in files:
+    if md_bytes is not None:
+        md_path = f"content/{collection}/{slug}.md"
         try:
-            record.md_text = yamlfile.decode(files[md_name], f"content/{md_name}")
-            record.md_path = f"content/{md_name}"
+            record.md_text = yamlfile.decode(md_bytes, md_path)
+            record.md_path = md_path
         except SiteError as exc:
             errors.append(exc)
     return record
@@ -389,19 +412,26 @@ def _fact(obj: dict[str, Any], orig: Path_, doc: Located, path: str, errors: lis
 def _items(
     files: dict[str, bytes], name: str, schema: dict[str, Any], errors: list[SiteError], required: bool = False
 ) -> list[Item]:
-    doc = _load(files, name, errors, required)
+    items, found = _parse_items(name, files.get(name), json.dumps(schema, sort_keys=True), required)
+    errors.extend(found)
+    return list(items)
+
+
+@functools.lru_cache(maxsize=64)  # like _parse_record: serve re-reads only the data files that changed
+def _parse_items(
+    name: str, data: bytes | None, schema_json: str, required: bool
+) -> tuple[tuple[Item, ...], tuple[SiteError, ...]]:
+    errors: list[SiteError] = []
+    doc = _load({name: data} if data is not None else {}, name, errors, required)
     path = f"content/{name}"
     if doc is None or doc.value is None:
-        return []
-    found = schemas.validate(doc.value, schema, path, doc.mark, doc.key_mark)
-    errors.extend(found)
+        return (), tuple(errors)
+    found = schemas.validate(doc.value, json.loads(schema_json), path, doc.mark, doc.key_mark)
     if found:
-        return []
-    items = []
-    for i, entry in enumerate(doc.value):
-        items.append(Item(entry, path, doc, i))
+        return (), tuple(errors + found)
+    items = [Item(entry, path, doc, i) for i, entry in enumerate(doc.value)]
     _check_unique_ids(items, errors)
-    return items
+    return tuple(items), tuple(errors)
 
 
 def _check_unique_ids(items: list[Item], errors: list[SiteError]) -> None:

@@ -67,7 +67,9 @@ def unsafe_output(out: Path, project: Path) -> str:
     return ""
 
 
-def write_site(files: Iterable[tuple[str, bytes]], out: Path, project: Path, stamp: Stamp = Stamp(), search: bool = True) -> None:
+def write_site(
+    files: Iterable[tuple[str, bytes | None]], out: Path, project: Path, stamp: Stamp = Stamp(), search: bool = True
+) -> None:
     """Write every file into a fresh folder beside `out`, then swap it into place in one step."""
     check_output(out, project)
     out = Path(os.path.abspath(out))
@@ -76,9 +78,7 @@ def write_site(files: Iterable[tuple[str, bytes]], out: Path, project: Path, sta
     staging = out.with_name(f".{out.name}.new-{os.getpid()}")
     try:
         for name, data in files:
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            _put(staging / name, out / name, data)
         marker = {"note": _NOTE, "key": stamp.key, "pages": stamp.pages, "warnings": list(stamp.warnings)}
         (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
         if search:
@@ -99,6 +99,20 @@ def write_site(files: Iterable[tuple[str, bytes]], out: Path, project: Path, sta
             ]
         ) from None
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _put(target: Path, previous: Path, data: bytes | None) -> None:
+    """Write one file into the new site; a file the previous site already holds (data None, or the
+    same bytes) is hard-linked from it instead, so what did not change is not rewritten."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if data is None or (previous.is_file() and previous.stat().st_size == len(data) and previous.read_bytes() == data):
+        try:
+            os.link(previous, target)
+            return
+        except OSError:
+            if data is None:
+                data = previous.read_bytes()
+    target.write_bytes(data)
 
 
 def _index_search(folder: Path) -> None:

@@ -172,7 +172,8 @@ def live_script(etag: str) -> bytes:
         "<script>(function(){"
         'var port=window.location.port||(window.location.protocol=="https:"?443:80);'
         'var s=document.createElement("script");'
-        's.src="//"+window.location.hostname+":"+port+"/livereload.js?port="+port;'
+        "var host=window.location.hostname;"  # host= also lets livereload.js connect to an [IPv6] address
+        's.src="//"+host+":"+port+"/livereload.js?port="+port+"&host="+host;'
         "document.head.appendChild(s);"
         f"var served={json.dumps(etag)};"
         'document.addEventListener("LiveReloadConnect",function(){'

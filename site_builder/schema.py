@@ -60,12 +60,18 @@ def record_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 def schema_problems(schema: Any) -> list[str]:
     """What is wrong with a schema itself, as messages."""
+    return list(_schema_problems(json.dumps(schema, sort_keys=True)))
+
+
+@functools.lru_cache(maxsize=64)  # checking against the metaschema costs more than validating every record
+def _schema_problems(schema_json: str) -> tuple[str, ...]:
+    schema = json.loads(schema_json)
     try:
         Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         where = "/".join(map(str, exc.absolute_path)) or "the top level"
-        return [f"invalid schema at {where}: {exc.message}"]
-    return []
+        return (f"invalid schema at {where}: {exc.message}",)
+    return ()
 
 
 def validate(

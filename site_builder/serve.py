@@ -25,11 +25,11 @@ from urllib.parse import quote
 
 from tornado import httpserver, netutil
 
-from .build import build_files
-from .cli import _base_url
+from .build import Result, build_files
 from .errors import BuildFailed, SiteError, display_path
 from .preview_server import Preview, Site, base_path, error_page, make_app
 from .tree import FOLDERS, read_tree, skipped
+from .urls import built_base_url
 
 SETTLE = 0.03  # a burst of saves is over when nothing changed for this long (seconds)
 MAX_SETTLE = 1.0  # ...or when it has gone on this long: build anyway
@@ -49,6 +49,21 @@ class Outcome:
     pages: int
     seconds: float
     crash: str = ""
+    result: Result | None = None
+
+
+class Builder:
+    """Builds in memory; after the first build, renders only the pages whose inputs changed."""
+
+    def __init__(self, project: Path, base_url: str | None) -> None:
+        self.project, self.base_url = project, base_url
+        self.last: Result | None = None
+
+    def __call__(self) -> Outcome:
+        outcome = build_site(self.project, self.base_url, self.last)
+        if outcome.result is not None:
+            self.last = outcome.result
+        return outcome
 
 
 def serve(project: Path, host: str, port: int, open_browser: bool, base_url: str | None) -> int:
@@ -64,7 +79,8 @@ async def _serve(project: Path, host: str, port: int, open_browser: bool, base_u
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
             loop.add_signal_handler(sig, stop.set)
     seen = scan(project)
-    outcome = build_site(project, base_url)
+    build = Builder(project, base_url)
+    outcome = build()
     console = Console()
     preview = Preview(publishable(outcome, base_url, Site({})))
     console.report(outcome, [], preview.site)
@@ -77,7 +93,7 @@ async def _serve(project: Path, host: str, port: int, open_browser: bool, base_u
         console.report(outcome, changed, site)
         preview.publish(site)
 
-    watcher = Watcher(project, lambda: build_site(project, base_url), lambda *a: loop.call_soon_threadsafe(apply, *a), seen)
+    watcher = Watcher(project, build, lambda *a: loop.call_soon_threadsafe(apply, *a), seen)
     watcher.start()
     if open_browser:
         threading.Thread(target=webbrowser.open, args=(console.url(preview.site),), daemon=True).start()
@@ -110,13 +126,13 @@ def _listen(preview: Preview, host: str, port: int, console: Console) -> httpser
     return server
 
 
-def build_site(project: Path, base_url: str | None) -> Outcome:
-    """One full build in memory; every failure comes back as errors, never as an exception."""
+def build_site(project: Path, base_url: str | None, previous: Result | None = None) -> Outcome:
+    """One build in memory (unchanged pages taken from `previous`); failures come back as errors, never raised."""
     started = time.perf_counter()
     crash = ""
     try:
-        result = build_files(read_tree(project), base_url)
-        return Outcome(result.files, [], result.warnings, result.pages, time.perf_counter() - started)
+        result = build_files(read_tree(project), base_url, previous=previous)
+        return Outcome(result.files, [], result.warnings, result.pages, time.perf_counter() - started, result=result)
     except BuildFailed as exc:
         errors = exc.errors
     except SiteError as exc:
@@ -136,14 +152,7 @@ def publishable(outcome: Outcome, base_url: str | None, previous: Site) -> Site:
     """The site to serve after a build: its files, or the previous files behind the error page."""
     if outcome.files is None:
         return Site(previous.files, previous.base_path, error_page(BuildFailed(outcome.errors).errors))
-    return Site(outcome.files, base_path(base_url or _built_base_url(outcome.files)))
-
-
-def _built_base_url(files: dict[str, bytes]) -> str:
-    try:
-        return _base_url(files)
-    except (KeyError, IndexError, UnicodeDecodeError):  # no robots.txt: serve at the root
-        return "/"
+    return Site(outcome.files, base_path(base_url or built_base_url(outcome.files)))
 
 
 class Watcher(threading.Thread):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import SiteError
+from .errors import BuildFailed, SiteError
 from .history import last_changed
 
 FOLDERS = ("content", "templates", "static")
@@ -33,30 +34,28 @@ def read_tree(root: Path) -> Tree:
     root = root.resolve()
     files: dict[str, bytes] = {}
     errors: list[SiteError] = []
-    for folder in FOLDERS:
-        base = root / folder
-        if not base.is_dir():
-            continue
-        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not skipped(d))
-            for name in sorted(filenames):
-                if skipped(name):
-                    continue
-                path = Path(dirpath, name)
-                rel = path.relative_to(root).as_posix()
-                problem = _unsafe(path, root)
-                if problem:
-                    errors.append(SiteError(rel, problem, "replace the link with the file itself"))
-                    continue
-                if path.stat().st_size > MAX_FILE_BYTES:
-                    errors.append(SiteError(rel, "file is larger than 50 MB", "split it or remove it"))
-                    continue
-                files[rel] = path.read_bytes()
+    for rel, path in input_paths(root):
+        problem = _unsafe(path, root)
+        if problem:
+            errors.append(SiteError(rel, problem, "replace the link with the file itself"))
+        elif path.stat().st_size > MAX_FILE_BYTES:
+            errors.append(SiteError(rel, "file is larger than 50 MB", "split it or remove it"))
+        else:
+            files[rel] = path.read_bytes()
     if errors:
-        from .errors import BuildFailed
-
         raise BuildFailed(errors)
     return Tree(root, files, last_changed(root))
+
+
+def input_paths(root: Path) -> Iterator[tuple[str, Path]]:
+    """Every input file (project-relative path, path) in a stable order; links to folders are not followed."""
+    for folder in FOLDERS:
+        for dirpath, dirnames, filenames in os.walk(root / folder, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not skipped(d))
+            for name in sorted(filenames):
+                if not skipped(name):
+                    path = Path(dirpath, name)
+                    yield path.relative_to(root).as_posix(), path
 
 
 def skipped(name: str) -> bool:

@@ -32,3 +32,12 @@ def output_file(path: str) -> str:
     """The file that serves a site path: folders get index.html."""
     path = path.lstrip("/")
     return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def built_base_url(files: dict[str, bytes]) -> str:
+    """The base URL a site in memory was built with, read back from its robots.txt ('/' when there is none)."""
+    try:
+        text = files["robots.txt"].decode()
+        return text.split("Sitemap: ", 1)[1].strip().removesuffix("sitemap.xml")
+    except (KeyError, IndexError, UnicodeDecodeError):
+        return "/"
