@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,14 @@ class Result:
     fingerprints: dict[str, str] = field(default_factory=dict)  # output file -> hash of what its page reads
 
 
-def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False, workers: int | None = None) -> Result:
+def build(
+    project: Path,
+    out: Path,
+    base_url: str | None = None,
+    strict: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Result:
     """Build the project's site into `out`; raise `BuildFailed` and leave `out` untouched on any error."""
     started = time.perf_counter()
     check_output(out, project)
@@ -48,7 +55,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
     pages = plan_pages(site)
     fingerprints = page_fingerprints(site, pages, tree, options)
     unchanged = same_pages(fingerprints, previous_fingerprints(project, stamp.key if stamp else None), out)
-    files = render(site, pages, tree, default_workers() if workers is None else workers, unchanged)
+    files = render(site, pages, tree, default_workers() if workers is None else workers, unchanged, progress)
     write_site(files, out, project, Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings)))
     save_fingerprints(project, key, fingerprints)
     return Result({}, len(pages), warnings, time.perf_counter() - started, rendered=len(pages) - len(unchanged))
@@ -95,11 +102,19 @@ def resolve_references(content: Content, problems: list[SiteError], strict: bool
 
 
 def render(
-    site: Site, pages: list[Page], tree: Tree, workers: int, unchanged: frozenset[str] = frozenset()
+    site: Site,
+    pages: list[Page],
+    tree: Tree,
+    workers: int,
+    unchanged: frozenset[str] = frozenset(),
+    progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[tuple[str, bytes | None]]:
     """Every output file as (path, bytes), lazily and in order; (path, None) for an unchanged page to keep."""
     urls = Urls(site.content.config.base_url)
     todo = [p for p in pages if output_file(p.path) not in unchanged]
-    yield from render_pages(site, todo, tree.under("templates"), urls, workers)
+    for done, item in enumerate(render_pages(site, todo, tree.under("templates"), urls, workers), 1):
+        if progress:
+            progress(done, len(todo))
+        yield item
     yield from ((name, None) for name in sorted(unchanged))
     yield from extra_files(site, pages, urls, tree.under("static")).items()

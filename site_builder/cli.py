@@ -108,8 +108,13 @@ def _warn(warnings: list[SiteError]) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     from .build import build
+    from .progress import Progress
 
-    result = build(_project(args), args.out, base_url=args.base_url, strict=args.strict)
+    progress = Progress()
+    try:
+        result = build(_project(args), args.out, base_url=args.base_url, strict=args.strict, progress=progress)
+    finally:
+        progress.close()
     _warn(result.warnings)
     print(f"Built {result.pages} pages in {result.seconds:.2f} s{' (nothing changed)' if result.unchanged else ''}")
     return 0
