@@ -14,12 +14,13 @@ import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from site_builder.build import build
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, edit, need_chromium
+from .conftest import edit
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -173,20 +174,15 @@ def served(project: Path) -> Iterator[str]:
     server.shutdown()
 
 
-def test_search_from_the_home_page_finds_a_record(served: str) -> None:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(served)
-        page.fill("#site-search", "Alpha")
-        page.press("#site-search", "Enter")
-        page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
-        links = page.eval_on_selector_all(".pagefind-ui__result-link", "els => els.map(e => e.getAttribute('href'))")
-        browser.close()
+def test_search_from_the_home_page_finds_a_record(served: str, browser: Any) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(served)
+    page.fill("#site-search", "Alpha")
+    page.press("#site-search", "Enter")
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+    links = page.eval_on_selector_all(".pagefind-ui__result-link", "els => els.map(e => e.getAttribute('href'))")
+    page.close()
     assert "/fixture/companies/alpha/" in links
     assert errors == []

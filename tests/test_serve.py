@@ -25,7 +25,7 @@ from site_builder.preview_server import Preview, Reply, Site, error_page, reques
 from site_builder.serve import scan
 from site_builder.tree import read_tree
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, REPO, make_project, need_chromium
+from .conftest import REPO, make_project
 
 BASE = "/fixture/"  # the fixture's base_url is https://example.github.io/fixture/
 INJECTED = re.compile(rb"<script>\(function\(\)\{var port=.*?</script>")
@@ -366,17 +366,6 @@ def test_a_burst_of_changes_is_one_rebuild(server: Server) -> None:
 
 
 # --- The real server in Chromium ---
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
