@@ -81,7 +81,10 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
         for fact in record.facts.values():
             for i, src in enumerate(fact.sources):
                 cites.append((src, record.address, partial(_where, record.yaml_path, record.source_mark, fact, i)))
-        for i, src in enumerate(record.data.get("sources", [])):
+        record_sources = record.data.get("sources", [])
+        for i, src in enumerate(record_sources if isinstance(record_sources, list) else []):
+            if not isinstance(src, str):
+                continue  # the schema check has already reported it
             cites.append((src, record.address, partial(_where, record.yaml_path, record.mark, ("sources", i))))
         if record.md_path:
             _markdown(site, record.address, record.md_text, record.md_path, 1, errors, cites)

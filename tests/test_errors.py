@@ -194,3 +194,13 @@ def test_cli_prints_all_errors_without_traceback(project: Path) -> None:
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert proc.stderr.strip().splitlines()[-1] == "Build failed: 1 error"  # content errors stop before templates run
     assert proc.stderr.startswith("content/companies/beta.yaml:")
+
+
+def test_wrong_types_in_record_sources_are_errors_not_a_crash(project: Path) -> None:
+    """Found by the fuzzer: a record with schema errors still reached reference checking."""
+    edit(project / "content/companies/beta.yaml", "\nsources: [src-two]", "\nsources: [1, 2.5]")
+    errors = errors_of(project)
+    assert [(e.line, e.col, e.message) for e in errors] == [
+        (4, 11, "'sources.0' should be text, not a whole number"),
+        (4, 14, "'sources.1' should be text, not a number"),
+    ]
