@@ -310,6 +310,21 @@ def test_head_options_other_methods_and_garbage_never_crash(shared: Server) -> N
     assert "Traceback" not in shared.output
 
 
+def test_two_hundred_concurrent_requests_all_served(shared: Server) -> None:
+    """A bounded burst on loopback: 200 requests at once, every one answered correctly."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = ["", "companies/alpha/", "static/style.css", "no/such/page/"] * 50
+
+    def fetch(path: str) -> int:
+        return shared.request("GET", BASE + path)[0]
+
+    with ThreadPoolExecutor(max_workers=200) as pool:
+        statuses = list(pool.map(fetch, paths))
+    assert statuses == [200, 200, 200, 404] * 50
+    assert "Traceback" not in shared.output
+
+
 def test_a_first_build_that_fails_is_served_as_errors_until_fixed(tmp_path: Path) -> None:
     project = make_project(tmp_path / "project")
     site_yaml = project / "content" / "site.yaml"
