@@ -132,8 +132,10 @@ class _SiteExtension(Extension):
             md.inlinePatterns.deregister("html")
         md.preprocessors.register(_ChartPreprocessor(md, hooks), "site_charts", 25)
         md.inlinePatterns.register(_LinkProcessor(LINK.pattern, md, hooks), "site_link", 178)
-        md.inlinePatterns.register(_CiteProcessor(CITE.pattern, md, hooks), "site_cite", 177)
+        # The space before a citation goes too, so a line never starts with "[13]".
+        md.inlinePatterns.register(_CiteProcessor(r"[ \t]*" + CITE.pattern, md, hooks), "site_cite", 177)
         md.inlinePatterns.register(_FlagProcessor(FLAG.pattern, md, hooks), "site_flag", 176)
+        md.treeprocessors.register(_Tables(md), "site_tables", 3)
         md.treeprocessors.register(_SafeUrls(md), "site_safe_urls", 1)
         md.treeprocessors.register(_GlossaryLinks(md, hooks), "site_glossary", 2)
 
@@ -205,6 +207,37 @@ def flag_html(status: str, href: str) -> str:
     text, _ = FLAG_TEXT[status]
     target = f"{href}#markers" if href else "#"
     return f'<a class="flag flag-{status}" href="{target}">{text}</a>'
+
+
+TABLE_CAPTION = re.compile(r"^Table:[ \t]*")
+
+
+class _Tables(Treeprocessor):
+    """Each table gets the caption written above it as `Table: …`, column scopes, and a wrapper that
+    scrolls on narrow screens; heading permalinks are kept out of the search index."""
+
+    def run(self, root: etree.Element) -> None:
+        for parent in list(root.iter()):
+            for table in [c for c in parent if c.tag == "table"]:
+                at = list(parent).index(table)
+                before = parent[at - 1] if at else None
+                if before is not None and before.tag == "p" and TABLE_CAPTION.match(before.text or ""):
+                    caption = etree.Element("caption")
+                    caption.text = TABLE_CAPTION.sub("", before.text or "", count=1)
+                    caption.extend(list(before))
+                    table.insert(0, caption)
+                    parent.remove(before)
+                    at -= 1
+                for th in table.iterfind("thead/tr/th"):
+                    th.set("scope", "col")
+                wrap = etree.Element("div", {"class": "table-wrap"})
+                wrap.tail, table.tail = table.tail, None
+                parent.remove(table)
+                wrap.append(table)
+                parent.insert(at, wrap)
+        for a in root.iter("a"):
+            if a.get("class") == "anchor":
+                a.set("data-pagefind-ignore", "")
 
 
 class _SafeUrls(Treeprocessor):

@@ -89,7 +89,7 @@ class PageContext:
         if status and f"flag-{status}" not in html:
             html += flag_html(status, self.v.flag_href)
         if note:
-            html += f'<span class="fact-note" title="{escape(note, quote=True)}">note</span>'
+            html += f'<span class="fact-note">({escape(note)})</span>'
         return Markup(html)
 
     def build(self) -> dict[str, Any]:
@@ -132,7 +132,7 @@ class PageContext:
             "path": self.page.path,
             "title": title,
             "full_title": title if self.page.kind == "home" else f"{title} · {config.title}",
-            "description": body.get("description") or config.description,
+            "description": _plain(body.get("description") or config.description),
             "canonical": self.v.urls.absolute(self.page.path),
             "og_type": "article" if self.page.kind in ("record", "page") else "website",
             "updated": {"iso": updated, "text": display.format_date(updated)} if updated else None,
@@ -479,6 +479,17 @@ def event_id(event: Item) -> str:
     return f"{event.get('date')}-{'-'.join(words.split('-')[:5])}"
 
 
+def _plain(text: str) -> str:
+    """Text for meta tags and JSON-LD: HTML (a rendered description) loses its tags; plain text stays as it is."""
+    return text.striptags() if isinstance(text, Markup) else text
+
+
+def _brief(text: str, limit: int = 120) -> str:
+    """The first sentence of a definition, cut at a word under `limit` characters: a hover title, not the entry."""
+    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
 def _glossary_patterns(
     terms: list[Item], href: Callable[[str], str], title_of: Callable[[str], str]
 ) -> list[tuple[re.Pattern[str], str, str, str]]:
@@ -494,7 +505,7 @@ def _glossary_patterns(
             str(term.get("definition")),
         )
         title = f"{term.get('expansion')}: {plain}" if term.get("expansion") else plain
-        patterns.append((pattern, ident, href(f"glossary/{ident}"), title[:240].strip()))
+        patterns.append((pattern, ident, href(f"glossary/{ident}"), _brief(title)))
     return patterns
 
 

@@ -92,3 +92,15 @@ def test_link_text_may_run_across_a_line_break() -> None:
     text = "See [[companies/bmw|the German\ncarmaker]] here."
     assert [m.target for m in markup.scan(text)] == ["companies/bmw"]
     assert '<a href="/base/companies/bmw/">the German carmaker</a>' in markup.render(text, hooks()).html
+
+
+def test_tables_get_captions_scopes_and_a_scrolling_wrapper() -> None:
+    html = markup.render("Table: Sales by *year*\n\n| Year | Sold |\n|---|---|\n| 2019 | 25.8 |\n", hooks()).html
+    assert '<div class="table-wrap"><table>\n<caption>Sales by <em>year</em></caption>' in html
+    assert '<th scope="col">Year</th>' in html
+    assert "Table:" not in html
+
+
+def test_a_citation_keeps_to_its_word() -> None:
+    html = markup.render("half of it [@s1] and the rest.", hooks()).html
+    assert "half of it<sup>[1:s1]</sup> and the rest." in html
