@@ -44,7 +44,6 @@ class Site:
     targets: dict[str, Target]
     refs: list[Ref] = field(default_factory=list)
     cited_by: dict[str, list[str]] = field(default_factory=dict)
-    chart_ids: set[str] = field(default_factory=set)
     parts: dict[str, list[Part]] = field(default_factory=dict)
 
     def backlinks(self, address: str) -> list[Ref]:
@@ -66,7 +65,7 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
     """Resolve every reference; return the site, the errors and the warnings."""
     parts = split_data_pages(content)
     targets, errors = _targets(content, parts)
-    site = Site(content, targets, chart_ids={str(c.get("id")) for c in content.charts}, parts=parts)
+    site = Site(content, targets, parts=parts)
     sources = {str(s.get("id")): s for s in content.sources}
     cites: list[Cite] = []
 
@@ -77,7 +76,7 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
             if address not in targets or address.count("/") != 1:
                 errors.append(_unknown(record.yaml_path, "reference", value, _choices(targets, kind), *record.mark(at)))
             else:
-                site.refs.append(Ref(record.address, address, _label(schema, at[0], content)))
+                site.refs.append(Ref(record.address, address, _field_title(schema, at[0])))
         for fact in record.facts.values():
             for i, src in enumerate(fact.sources):
                 cites.append((src, record.address, partial(_where, record.yaml_path, record.source_mark, fact, i)))
@@ -249,9 +248,9 @@ def _choices(targets: dict[str, Target], kind: str) -> list[str]:
     return [a for a in targets if a.startswith(f"{kind}/") or kind == "any"] or list(targets)
 
 
-def _label(schema: dict[str, Any], key: str | int, content: Content) -> str:
-    prop = subschema(schema, key, schema)
-    return str(prop.get("title") or key)
+def _field_title(schema: dict[str, Any], key: str | int) -> str:
+    """A top-level field's title in the schema (its name when it has none): what backlinks say it is."""
+    return str(subschema(schema, key, schema).get("title") or key)
 
 
 def _unknown(path: str, what: str, value: str, choices: Any, line: int, col: int) -> SiteError:
