@@ -40,11 +40,12 @@ def build(
     strict: bool = False,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    search: bool = True,
 ) -> Result:
     """Build the project's site into `out`; raise `BuildFailed` and leave `out` untouched on any error."""
     started = time.perf_counter()
     check_output(out, project)
-    options: dict[str, object] = {"base_url": base_url, "strict": strict}
+    options: dict[str, object] = {"base_url": base_url, "strict": strict, "search": search}
     key = build_key(project, options)
     stamp = read_stamp(out)
     if stamp is not None and stamp.key == key:
@@ -56,7 +57,8 @@ def build(
     fingerprints = page_fingerprints(site, pages, tree, options)
     unchanged = same_pages(fingerprints, previous_fingerprints(project, stamp.key if stamp else None), out)
     files = render(site, pages, tree, default_workers() if workers is None else workers, unchanged, progress)
-    write_site(files, out, project, Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings)))
+    stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
+    write_site(files, out, project, stamp, search=search)
     save_fingerprints(project, key, fingerprints)
     return Result({}, len(pages), warnings, time.perf_counter() - started, rendered=len(pages) - len(unchanged))
 

@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     _content_options(build)
     build.add_argument("--out", type=Path, default=Path("_site"), help="output folder (default: _site)")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--no-search", action="store_true", help="skip the search index (faster; the search page finds nothing)")
     build.set_defaults(run=_build)
 
     check = commands.add_parser(
@@ -112,7 +113,9 @@ def _build(args: argparse.Namespace) -> int:
 
     progress = Progress()
     try:
-        result = build(_project(args), args.out, base_url=args.base_url, strict=args.strict, progress=progress)
+        result = build(
+            _project(args), args.out, base_url=args.base_url, strict=args.strict, progress=progress, search=not args.no_search
+        )
     finally:
         progress.close()
     _warn(result.warnings)

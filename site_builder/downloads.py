@@ -93,7 +93,8 @@ def _source(item: Item) -> dict[str, Any]:
 
 
 def _json(data: Any) -> bytes:
-    return (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+    # Compact: pretty-printing forces Python's slow JSON encoder, and every record is written three times.
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def _csv(schema: dict[str, Any], records: list[Record], site: Site, urls: Urls) -> bytes:

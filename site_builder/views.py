@@ -36,6 +36,7 @@ class Views:
         self.glossary = _glossary_patterns(content.glossary, self.href, self.title)
         self.collection_titles = {c.name: c.title for c in content.config.collections}
         self.dates = page_dates(content)
+        self.records = {r.address: r for r in content.all_records()}  # by address: a scan per page is quadratic
 
     def href(self, address: str) -> str:
         """The URL of an address, keeping any #fragment."""
@@ -185,7 +186,7 @@ class PageContext:
         return Markup(json.dumps(clean, ensure_ascii=False, sort_keys=True).replace("</", "<\\/"))
 
     def _find_record(self, address: str) -> Record:
-        return next(r for r in self.v.site.content.records[address.split("/")[0]] if r.address == address)
+        return self.v.records[address]
 
     def _references(self) -> list[dict[str, Any]]:
         refs = []

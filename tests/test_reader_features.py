@@ -186,3 +186,13 @@ def test_search_from_the_home_page_finds_a_record(served: str, browser: Any) -> 
     page.close()
     assert "/fixture/companies/alpha/" in links
     assert errors == []
+
+
+def test_no_search_skips_the_index(project: Path) -> None:
+    from .conftest import run_cli
+
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    assert not (project / "_site/pagefind").exists()
+    assert (project / "_site/search/index.html").is_file()
+    assert run_cli("build", cwd=project).returncode == 0  # the option is part of what a build is made from
+    assert (project / "_site/pagefind/pagefind-ui.js").is_file()
