@@ -33,8 +33,10 @@ def build_key(project: Path, options: dict[str, object]) -> str:
         entry = old.get(rel)
         if entry and entry[0] == size and entry[1] == mtime:
             content_hash = str(entry[2])
-        else:
-            content_hash = hashlib.sha256((project / rel).read_bytes()).hexdigest()
+        elif path.is_file():
+            content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:  # a link to a folder, say: the build reports it; here its target is what counts
+            content_hash = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()
         manifest[rel] = [size, mtime, content_hash]
         digest.update(f"{rel}\0{content_hash}\n".encode())
     if manifest != old:

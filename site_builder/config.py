@@ -56,7 +56,8 @@ SITE_SCHEMA: dict[str, Any] = {
                     "title": _STR,
                     "description": _STR,
                     "schema": _STR,
-                    "url": {"type": "string", "pattern": "^/([^{}]*/)?\\{slug\\}/$"},
+                    # /<anything without . or .. segments>/{slug}/
+                    "url": {"type": "string", "pattern": "^/((?!\\.\\.?/)[^{}/]+/)*\\{slug\\}/$"},
                     "sort": _STR,
                     "columns": {"type": "array", "items": _STR},
                     "template": _STR,

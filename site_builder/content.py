@@ -431,7 +431,24 @@ def _parse_items(
         return (), tuple(errors + found)
     items = [Item(entry, path, doc, i) for i, entry in enumerate(doc.value)]
     _check_unique_ids(items, errors)
+    if name == "charts.yaml":
+        _check_series_lengths(items, errors)
     return tuple(items), tuple(errors)
+
+
+def _check_series_lengths(charts: list[Item], errors: list[SiteError]) -> None:
+    for chart in charts:
+        wanted = len(chart.get("categories", []))
+        for n, series in enumerate(chart.get("series", [])):
+            if len(series["values"]) != wanted:
+                errors.append(
+                    SiteError(
+                        chart.path,
+                        f"series '{series['name']}' has {len(series['values'])} values for {wanted} categories",
+                        "give one value per category (null where there is none)",
+                        *chart.mark("series", n, "values"),
+                    )
+                )
 
 
 def _check_unique_ids(items: list[Item], errors: list[SiteError]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as etree  # noqa: N813 - the name Python-Markdown uses
 from collections.abc import Callable
@@ -19,7 +20,10 @@ CITE = re.compile(r"\[(@[^\[\]\n]+?)\]")
 CITE_ID = re.compile(r"^\s*@([a-z0-9][a-z0-9-]*)\s*$")
 FLAG = re.compile(r"\[\?\]")
 CHART_LINE = re.compile(r"^\[\[charts/([a-z0-9][a-z0-9-]*)\]\]\s*$")
-_CODE = re.compile(r"(^(```|~~~).*?^\2[ \t]*$)|(`+)(?:.+?)\3|(^(?: {4}|\t)[^\n]*$)", re.S | re.M)
+# Fenced blocks and inline code spans. Indented lines are not masked: in a list or after a paragraph they are
+# not code, so a link there must be checked (an indented code block with [[…]] in it is reported, never missed).
+# The lookbehind starts a span only at the start of a run of backticks: without it, long runs are quadratic.
+_CODE = re.compile(r"(^(```|~~~).*?^\2[ \t]*$)|(?<!`)(`++)(?!`)(?:.+?)(?<!`)\3(?!`)", re.S | re.M)
 _SAFE_URL = re.compile(r"^(https?:|mailto:|#|/|\.|[^:/?#]*([/?#]|$))", re.I)
 
 
@@ -35,7 +39,7 @@ class Mention:
 
 def scan(text: str) -> list[Mention]:
     """Every `[[address]]` and `[@source]` outside code, with 1-based line and column."""
-    has_code = "`" in text or "~~~" in text or "\n    " in text or "\t" in text or text.startswith("    ")
+    has_code = "`" in text or "~~~" in text
     masked = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text) if has_code else text
     found = []
     for m in LINK.finditer(masked):
@@ -76,7 +80,16 @@ class _Renderer:
         self.hooks: Hooks | None = None
         self.busy = False
         self.md = markdown.Markdown(
-            extensions=["tables", "footnotes", "def_list", "abbr", "sane_lists", "toc", _SiteExtension(self, allow_html)],
+            extensions=[
+                "tables",
+                "fenced_code",
+                "footnotes",
+                "def_list",
+                "abbr",
+                "sane_lists",
+                "toc",
+                _SiteExtension(self, allow_html),
+            ],
             extension_configs={
                 "toc": {
                     "toc_depth": "2-3",
@@ -104,14 +117,26 @@ class _Renderer:
 _renderers: dict[bool, list[_Renderer]] = {}
 
 
+TOO_COMPLEX = re.compile(r"\[{500}|\({500}|`{2000}")  # Python-Markdown is quadratic on such runs
+
+
 def render(text: str, hooks: Hooks, allow_html: bool = False) -> Rendered:
-    """Markdown text to HTML and its table of contents."""
+    """Markdown text to HTML and its table of contents; ValueError when it is too complex to render."""
+    if TOO_COMPLEX.search(text):
+        raise ValueError("a run of hundreds of '[', '(' or '`' characters")
     pool = _renderers.setdefault(allow_html, [])
     renderer = next((r for r in pool if not r.busy), None)
     if renderer is None:
         renderer = _Renderer(allow_html)
         pool.append(renderer)
-    return renderer.convert(text, hooks)
+    try:
+        return renderer.convert(text, hooks)
+    except RecursionError:
+        pool.remove(renderer)  # an exception mid-conversion can leave Python-Markdown's state half reset
+        raise ValueError("lists, quotes or emphasis nested too deeply") from None
+    except BaseException:
+        pool.remove(renderer)
+        raise
 
 
 def render_inline(text: str, hooks: Hooks) -> str:
@@ -163,9 +188,11 @@ class _LinkProcessor(InlineProcessor):
         super().__init__(pattern, md)
         self.hooks = hooks
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # type: ignore[override]  # noqa: N802
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int | None, int | None]:  # type: ignore[override]  # noqa: N802
         hooks = self.hooks()
         assert hooks is not None
+        if "\x02" in m.group(0):  # holds an escape (`[[\[]]`): not an address scan() saw, so not a link
+            return None, None, None
         href, title = hooks.link(m.group(1).strip())
         a = etree.Element("a", {"href": href})
         a.text = " ".join((m.group(2) or title).split())
@@ -247,8 +274,14 @@ class _SafeUrls(Treeprocessor):
         for el in root.iter():
             for attr in ("href", "src"):
                 value = el.get(attr)
-                if value is not None and not _SAFE_URL.match(value.strip()):
+                if value is not None and not _SAFE_URL.match(_as_browser_reads(value)):
                     del el.attrib[attr]
+
+
+def _as_browser_reads(url: str) -> str:
+    """The address as a browser will take it: entities decoded (&colon; is ':'), tabs, newlines and controls gone."""
+    decoded = html.unescape(url.replace(markdown.util.AMP_SUBSTITUTE, "&"))
+    return re.sub(r"[\x00-\x20\x7f]+", "", decoded)
 
 
 _NO_GLOSSARY = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "abbr", "sup", "dt"}
@@ -269,19 +302,20 @@ class _GlossaryLinks(Treeprocessor):
         self._walk(root, hooks, done)
 
     def _walk(self, el: etree.Element, hooks: Hooks, done: set[str]) -> None:
-        if el.tag in _NO_GLOSSARY:
+        if el.tag in _NO_GLOSSARY or len(done) == len(hooks.glossary):
             return
+        head: list[etree.Element] = []
         if el.text:
-            el.text, new = self._link(el.text, hooks, done)
-            for i, a in enumerate(new):
-                el.insert(i, a)
-        for child in list(el):
+            el.text, head = self._link(el.text, hooks, done)
+        children: list[etree.Element] = []
+        for child in list(el):  # rebuilt in one pass: inserting one by one is quadratic on long pages
             self._walk(child, hooks, done)
-            if child.tail:
+            children.append(child)
+            if child.tail and len(done) < len(hooks.glossary):
                 child.tail, new = self._link(child.tail, hooks, done)
-                at = list(el).index(child) + 1
-                for i, a in enumerate(new):
-                    el.insert(at + i, a)
+                children.extend(new)
+        if head or len(children) != len(el):
+            el[:] = head + children
 
     def _link(self, text: str, hooks: Hooks, done: set[str]) -> tuple[str, list[etree.Element]]:
         """Split `text` at the first unlinked mention of any term; recurse on what follows."""

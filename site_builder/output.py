@@ -62,6 +62,9 @@ def unsafe_output(out: Path, project: Path) -> str:
         return "it is inside the project's sources"
     if real.exists() and not real.is_dir():
         return "it is a file"
+    blocked = next((p for p in real.parents if p.exists() and not p.is_dir()), None)
+    if blocked is not None:
+        return f"{blocked} is a file, not a folder"
     if real.is_dir() and any(real.iterdir()) and not (real / MARKER).is_file():
         return "it is a folder with other files in it (no site_builder marker)"
     return ""
@@ -78,6 +81,10 @@ def write_site(
     staging = out.with_name(f".{out.name}.new-{os.getpid()}")
     try:
         for name, data in files:
+            if not _inside(name):  # nothing in content can name such a path; refuse rather than write outside
+                raise BuildFailed(
+                    [SiteError(name, "refusing to write outside the output folder", "this is a bug in site_builder")]
+                )
             _put(staging / name, out / name, data)
         marker = {"note": _NOTE, "key": stamp.key, "pages": stamp.pages, "warnings": list(stamp.warnings)}
         (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
@@ -99,6 +106,12 @@ def write_site(
             ]
         ) from None
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _inside(name: str) -> bool:
+    """A relative path that stays inside the folder it is written to."""
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and ".." not in parts and "" not in parts[:-1]
 
 
 def _put(target: Path, previous: Path, data: bytes | None) -> None:

@@ -90,12 +90,15 @@ class _PageRenderer:
         if template is None:
             e = problems.pop()
             return None, (e.path, e.message, e.hint, e.line, e.col)
-        context = self.views.context(page)
+        try:
+            context = self.views.context(page)
+        except SiteError as problem:  # content that cannot be rendered, found while rendering
+            return None, (problem.path, problem.message, problem.hint, problem.line, problem.col)
         try:
             return template.render(context).encode("utf-8"), None
         except Exception as exc:  # anything raised inside a template is the template's problem
-            e = _located(exc, page.template)
-            return None, (e.path, e.message, e.hint, e.line, e.col)
+            located = _located(exc, page.template)
+            return None, (located.path, located.message, located.hint, located.line, located.col)
 
 
 def _template(env: jinja2.Environment, name: str, owner: str, errors: set[SiteError]) -> jinja2.Template | None:

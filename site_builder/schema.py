@@ -66,12 +66,25 @@ def schema_problems(schema: Any) -> list[str]:
 @functools.lru_cache(maxsize=64)  # checking against the metaschema costs more than validating every record
 def _schema_problems(schema_json: str) -> tuple[str, ...]:
     schema = json.loads(schema_json)
+    refs = [r for r in _refs(schema) if not re.match(r"^#/\$defs/[^/]+$", r)]
+    if refs:
+        return (f"unsupported $ref {refs[0]!r}: only '#/$defs/<name>' is supported",)
     try:
         Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         where = "/".join(map(str, exc.absolute_path)) or "the top level"
         return (f"invalid schema at {where}: {exc.message}",)
     return ()
+
+
+def _refs(schema: Any) -> list[str]:
+    """Every $ref in a schema."""
+    if isinstance(schema, dict):
+        own = [str(schema["$ref"])] if "$ref" in schema else []
+        return own + [r for v in schema.values() for r in _refs(v)]
+    if isinstance(schema, list):
+        return [r for v in schema for r in _refs(v)]
+    return []
 
 
 def validate(
@@ -84,7 +97,11 @@ def validate(
     """Every way `data` breaks `schema`, each located at the value (or key) at fault."""
     validator = _validator(json.dumps(schema, sort_keys=True))
     errors: list[SiteError] = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+    try:
+        found = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    except RecursionError:
+        return [SiteError(path, "the schema refers to itself without end", "check the $defs that $ref points to")]
+    for error in found:
         errors.extend(_explain(error, path, mark, key_mark))
     return errors
 

@@ -52,6 +52,10 @@ def input_paths(root: Path) -> Iterator[tuple[str, Path]]:
     for folder in FOLDERS:
         for dirpath, dirnames, filenames in os.walk(root / folder, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not skipped(d))
+            for d in dirnames:  # a link to a folder is not followed, but it is reported, never silently skipped
+                if os.path.islink(os.path.join(dirpath, d)):
+                    path = Path(dirpath, d)
+                    yield path.relative_to(root).as_posix(), path
             for name in sorted(filenames):
                 if not skipped(name):
                     path = Path(dirpath, name)
@@ -65,9 +69,11 @@ def skipped(name: str) -> bool:
 
 def _unsafe(path: Path, root: Path) -> str:
     """Why reading `path` would leave the project, or ''."""
+    real = path.resolve()
+    if not real.is_relative_to(root):  # the file, or a folder above it, is a link that leads out
+        return f"this link points outside the project (to {real})"
+    if path.is_symlink() and path.is_dir():
+        return "a link to a folder: links to folders are not followed"
     if not path.is_file():
         return "not a regular file"
-    real = path.resolve()
-    if not real.is_relative_to(root):
-        return f"this link points outside the project (to {real})"
     return ""

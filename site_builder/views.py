@@ -14,6 +14,7 @@ from . import charts, display, downloads, markup
 from .citations import Citations
 from .config import SiteConfig
 from .content import Document, Item, Record
+from .errors import SiteError
 from .feed import FEED
 from .markup import Hooks, flag_html
 from .pages import Page
@@ -77,12 +78,18 @@ class PageContext:
         data = self.v.charts.get(chart_id)
         return None if data is None else self.v.chart_html(self.chart_context(data, f"chart-{chart_id}"))
 
-    def markdown(self, text: str, glossary: bool = True) -> markup.Rendered:
-        rendered = markup.render(text, self.hooks(glossary), self.v.site.content.config.allow_html)
+    def markdown(self, text: str, glossary: bool = True, source: str = "content/site.yaml") -> markup.Rendered:
+        try:
+            rendered = markup.render(text, self.hooks(glossary), self.v.site.content.config.allow_html)
+        except ValueError as exc:
+            raise SiteError(source, f"this Markdown is too complex to render: {exc}", "simplify it") from None
         return markup.Rendered(Markup(rendered.html), rendered.toc)
 
-    def inline(self, text: str) -> Markup:
-        return Markup(markup.render_inline(text, self.hooks(glossary=False)))
+    def inline(self, text: str, source: str = "content/site.yaml") -> Markup:
+        try:
+            return Markup(markup.render_inline(text, self.hooks(glossary=False)))
+        except ValueError as exc:
+            raise SiteError(source, f"this Markdown is too complex to render: {exc}", "simplify it") from None
 
     def marks(self, sources: tuple[str, ...] | list[str], status: str = "", note: str = "") -> Markup:
         """Citation numbers and any marker, to follow a value."""
@@ -183,7 +190,9 @@ class PageContext:
         if kind != "home":
             data["isPartOf"] = {"@type": "WebSite", "name": config.title, "url": self.v.urls.absolute("")}
         clean = {k: v for k, v in data.items() if v is not None}
-        return Markup(json.dumps(clean, ensure_ascii=False, sort_keys=True).replace("</", "<\\/"))
+        text = json.dumps(clean, ensure_ascii=False, sort_keys=True)
+        # Inside <script>, any '<' could open '<!--' or '</script>': write it (and '>', '&') as JSON escapes.
+        return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
     def _find_record(self, address: str) -> Record:
         return self.v.records[address]
@@ -226,7 +235,7 @@ class PageContext:
         ]
 
     def _document(self, doc: Document) -> dict[str, Any]:
-        rendered = self.markdown(doc.body, glossary=doc.meta.get("glossary_links", True))
+        rendered = self.markdown(doc.body, glossary=doc.meta.get("glossary_links", True), source=doc.path)
         return {
             "title": doc.title,
             "description": doc.meta.get("description", ""),
@@ -303,7 +312,7 @@ class PageContext:
         schema = content.schemas.get(record.collection, {})
         infobox = display.infobox(record.data, schema, _RecordMarks(self, record))
         record_sources = self.marks(record.data.get("sources", []))
-        rendered = self.markdown(record.md_text) if record.md_text else markup.Rendered(Markup(""), [])
+        rendered = self.markdown(record.md_text, source=record.md_path) if record.md_text else markup.Rendered(Markup(""), [])
         return {
             "title": record.title,
             "description": record.data.get("summary", ""),
@@ -332,8 +341,8 @@ class PageContext:
                     "date": date,
                     "when": display.format_date(date),
                     "approx": event.get("approx", False),
-                    "title": self.inline(event.get("title")),
-                    "text": self.markdown(event.get("text")).html if event.get("text") else "",
+                    "title": self.inline(event.get("title"), source=event.path),
+                    "text": self.markdown(event.get("text"), source=event.path).html if event.get("text") else "",
                     "links": [{"href": self.v.href(a), "title": self.v.title(a)} for a in event.get("links", [])],
                     "marks": self.marks(event.get("sources", []), event.get("status", "")),
                 }
@@ -352,7 +361,7 @@ class PageContext:
                     "id": term_id(t),
                     "term": t.get("term"),
                     "expansion": t.get("expansion"),
-                    "definition": self.markdown(t.get("definition"), glossary=False).html,
+                    "definition": self.markdown(t.get("definition"), glossary=False, source=t.path).html,
                     "links": [{"href": self.v.href(a), "title": self.v.title(a)} for a in t.get("links", [])],
                     "marks": self.marks(t.get("sources", [])),
                 }

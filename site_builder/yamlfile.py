@@ -33,8 +33,11 @@ class Located:
     @property
     def marks(self) -> dict[Path_, Mark]:
         if self._marks is None:  # values came from the fast path: read again, this time noting positions
-            located = _load_located(self.text, self.path)
-            self._marks, self._key_marks = located.marks, located.key_marks
+            try:
+                located = _load_located(self.text, self.path)
+                self._marks, self._key_marks = located.marks, located.key_marks
+            except SiteError:  # too deep to walk: errors fall back to the start of the file
+                self._marks, self._key_marks = {}, {}
         return self._marks
 
     @property
@@ -69,8 +72,8 @@ def load(text: str, path: str) -> Located:
     if "*" not in text and "<<" not in text:  # no aliases or merges: the quick way is safe from alias bombs
         try:
             return Located(_load_fast(text), text, path)
-        except (_Unusual, yaml.YAMLError, RecursionError):
-            pass  # the careful way below gives the error with its position
+        except Exception:  # anything odd: the careful way below explains it with its position
+            pass
     return _load_located(text, path)
 
 
@@ -210,7 +213,11 @@ class _Walker:
     def scalar(self, node: yaml.Node) -> Any:
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # dates stay as written: 2018-07-28
-        value = self.loader.construct_object(node)
+        try:
+            value = self.loader.construct_object(node)
+        except (ValueError, KeyError, TypeError, OverflowError):  # e.g. `!!float x`, `!!bool maybe`
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise self.error(node, f"{node.value!r} is not a valid {tag}", "remove the !!tag or fix the value") from None
         if isinstance(value, bytes):
             raise self.error(node, "binary values are not allowed", "write text")
         return value

@@ -203,11 +203,6 @@ def test_permission_error_keeps_the_previous_site(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("below", ["site", "deeper/site"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: output.write_site creates out's parent outside its try: a file in the way "
-    "gives a FileExistsError/NotADirectoryError traceback",
-)
 def test_file_in_the_way_of_the_output_folder(project: Path, tmp_path: Path, below: str) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("a file, not a folder")
