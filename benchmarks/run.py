@@ -355,6 +355,9 @@ class Job:
         return gone
 
 
+BUILD_FLAGS: list[str] = []  # set from --no-search in main(); passed to every site_builder build
+
+
 def jobs_for(n: int, corpus: Path, outs: Path, tools: Tools | None, fullnav: bool) -> list[Job]:
     def inputs(folder: Path) -> set[str]:
         return {p.name for p in folder.iterdir()}
@@ -365,7 +368,7 @@ def jobs_for(n: int, corpus: Path, outs: Path, tools: Tools | None, fullnav: boo
             "site_builder",
             sb,
             outs / f"site_builder-{n}",
-            [sys.executable, "-m", "site_builder", "build", "--strict", "--out", str(outs / f"site_builder-{n}")],
+            [sys.executable, "-m", "site_builder", "build", "--strict", *BUILD_FLAGS, "--out", str(outs / f"site_builder-{n}")],
             engine_env(),
             inputs(sb),
         )
@@ -511,11 +514,12 @@ def measure_warm(job: Job, n: int, runs: int, logs: Path, result: dict[str, Any]
 
 
 INPROCESS = """
-import inspect, json, sys, time
+import inspect, json, os, sys, time
 from pathlib import Path
 import site_builder
 from site_builder import build as engine
 project, out, md = (Path(a) for a in sys.argv[1:4])
+OPTIONS = json.loads(os.environ.get("SB_BENCH_BUILD_OPTIONS", "{}"))
 runs, text, slow, page = int(sys.argv[4]), sys.argv[5], float(sys.argv[6]), sys.argv[7]
 
 def edit(label):
@@ -524,11 +528,11 @@ def edit(label):
         fh.write("\\n" + line + "\\n")
     return line
 
-t = time.perf_counter(); engine.build(project, out, strict=True); first = time.perf_counter() - t
+t = time.perf_counter(); engine.build(project, out, strict=True, **OPTIONS); first = time.perf_counter() - t
 times = []
 for k in range(runs):
     line = edit(f"in-process {k}")
-    t = time.perf_counter(); engine.build(project, out, strict=True); times.append(time.perf_counter() - t)
+    t = time.perf_counter(); engine.build(project, out, strict=True, **OPTIONS); times.append(time.perf_counter() - t)
     assert line in (out / page).read_text(encoding="utf-8"), "the edited page does not show the edit"
     if times[-1] > slow:
         break
@@ -784,11 +788,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--calm", type=float, default=0, help="before each size, wait (10 minutes at most) until the 1-minute load is below this"
     )
+    parser.add_argument("--no-search", action="store_true", help="build site_builder's sites without the Pagefind index")
     parser.add_argument("--keep", action="store_true", help="keep the corpora, outputs and logs (path printed at the end)")
     parser.add_argument("--workdir", type=Path, help="where to work (default: a new temporary folder)")
     parser.add_argument("--json", type=Path, help="also write every run's figures to this JSON file")
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
+    if args.no_search:  # the peers build no search index: time site_builder without Pagefind too
+        BUILD_FLAGS.append("--no-search")
+        os.environ["SB_BENCH_BUILD_OPTIONS"] = json.dumps({"search": False})
     args.argv = argv
     work = Path(tempfile.mkdtemp(prefix="sb-bench-", dir=args.workdir))
     say(f"working in {work}")
