@@ -196,3 +196,33 @@ def test_no_search_skips_the_index(project: Path) -> None:
     assert (project / "_site/search/index.html").is_file()
     assert run_cli("build", cwd=project).returncode == 0  # the option is part of what a build is made from
     assert (project / "_site/pagefind/pagefind-ui.js").is_file()
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real explainer in content/, built and served under its project path."""
+    from .conftest import REPO
+
+    out = tmp_path_factory.mktemp("real") / "site"
+    build(REPO, out, base_url="https://example.github.io/china-ev-exports/")
+    root = out.parent / "www"
+    root.mkdir()
+    (root / "china-ev-exports").symlink_to(out, target_is_directory=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/china-ev-exports/"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("query", ["CATL", "宁德时代"])
+def test_search_on_the_real_site_finds_catl_by_either_name(real_site: str, browser: Any, query: str) -> None:
+    page = browser.new_page()
+    page.goto(real_site)
+    page.fill("#site-search", query)
+    page.press("#site-search", "Enter")
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+    links = page.eval_on_selector_all(".pagefind-ui__result-link", "els => els.map(e => e.getAttribute('href'))")
+    page.close()
+    assert "/china-ev-exports/companies/catl/" in links
