@@ -160,17 +160,20 @@ def test_search_index_is_built_with_the_site(project: Path) -> None:
 
 @pytest.fixture
 def served(project: Path) -> Iterator[str]:
-    """The built site served over HTTP under its base path, as GitHub Pages would."""
-    out = built(project)
-    root = project / "www"
+    """The fixture site, built and served under its base path."""
+    yield from serve_under(built(project), "fixture")
+
+
+def serve_under(out: Path, mount: str) -> Iterator[str]:
+    """A built site served over HTTP at /<mount>/, as GitHub Pages serves a project site."""
+    root = out.parent / f"www-{mount}"
     root.mkdir()
-    (root / "fixture").symlink_to(out, target_is_directory=True)
+    (root / mount).symlink_to(out, target_is_directory=True)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *a: None  # type: ignore[method-assign]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/fixture/"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{mount}/"
     server.shutdown()
 
 
@@ -205,15 +208,7 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     out = tmp_path_factory.mktemp("real") / "site"
     build(REPO, out, base_url="https://example.github.io/china-ev-exports/")
-    root = out.parent / "www"
-    root.mkdir()
-    (root / "china-ev-exports").symlink_to(out, target_is_directory=True)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/china-ev-exports/"
-    server.shutdown()
+    yield from serve_under(out, "china-ev-exports")
 
 
 @pytest.mark.parametrize("query", ["CATL", "宁德时代"])
