@@ -23,7 +23,8 @@ CHART_LINE = re.compile(r"^\[\[charts/([a-z0-9][a-z0-9-]*)\]\]\s*$")
 # Fenced blocks and inline code spans. Indented lines are not masked: in a list or after a paragraph they are
 # not code, so a link there must be checked (an indented code block with [[…]] in it is reported, never missed).
 # The lookbehind starts a span only at the start of a run of backticks: without it, long runs are quadratic.
-_CODE = re.compile(r"(^(```|~~~).*?^\2[ \t]*$)|(?<!`)(`++)(?!`)(?:.+?)(?<!`)\3(?!`)", re.S | re.M)
+# A code span, as in Markdown, never crosses a blank line.
+_CODE = re.compile(r"(^(```|~~~).*?^\2[ \t]*$)|(?<!`)(`++)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\3(?!`)", re.S | re.M)
 _SAFE_URL = re.compile(r"^(https?:|mailto:|#|/|\.|[^:/?#]*([/?#]|$))", re.I)
 
 

@@ -83,6 +83,10 @@ class PageContext:
             rendered = markup.render(text, self.hooks(glossary), self.v.site.content.config.allow_html)
         except ValueError as exc:
             raise SiteError(source, f"this Markdown is too complex to render: {exc}", "simplify it") from None
+        except KeyError as exc:  # a reference the line-by-line check could not see (its Markdown is unusual)
+            raise SiteError(
+                source, f"unknown link target or source id {exc.args[0]!r}", "check the [[…]] and [@…] in this file"
+            ) from None
         return markup.Rendered(Markup(rendered.html), rendered.toc)
 
     def inline(self, text: str, source: str = "content/site.yaml") -> Markup:

@@ -104,3 +104,9 @@ def test_tables_get_captions_scopes_and_a_scrolling_wrapper() -> None:
 def test_a_citation_keeps_to_its_word() -> None:
     html = markup.render("half of it [@s1] and the rest.", hooks()).html
     assert "half of it<sup>[1:s1]</sup> and the rest." in html
+
+
+def test_a_code_span_never_crosses_a_blank_line() -> None:
+    """Found by the fuzzer: a lone backtick hid a later link from scan(), which Markdown then rendered."""
+    text = "`## History\n\nWith [[`companies/beta]] and [@s1]."
+    assert [(m.kind, m.target) for m in markup.scan(text)] == [("link", "`companies/beta"), ("cite", "s1")]
