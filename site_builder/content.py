@@ -285,6 +285,7 @@ def _records(
     files: dict[str, bytes], coll: Collection, schema: dict[str, Any] | None, errors: list[SiteError], broken: dict[str, str]
 ) -> list[Record]:
     prefix = coll.name + "/"
+    schema_json = json.dumps(schema, sort_keys=True) if schema is not None else ""  # once per collection, not per record
     names = sorted(n for n in files if n.startswith(prefix) and "/" not in n[len(prefix) :])
     stems = {n[len(prefix) :].rsplit(".", 1)[0] for n in names if n.endswith(".yaml")}
     records = []
@@ -300,7 +301,7 @@ def _records(
                 SiteError(path, f"unexpected file in collection '{coll.name}'", "records are <slug>.yaml and <slug>.md")
             )
         elif ext == "yaml":
-            record = _record(files, coll, stem, schema, errors)
+            record = _record(files, coll, stem, schema_json, errors)
             if record is not None:
                 records.append(record)
             elif SLUG.match(stem):
@@ -308,10 +309,7 @@ def _records(
     return records
 
 
-def _record(
-    files: dict[str, bytes], coll: Collection, slug: str, schema: dict[str, Any] | None, errors: list[SiteError]
-) -> Record | None:
-    schema_json = json.dumps(schema, sort_keys=True) if schema is not None else ""
+def _record(files: dict[str, bytes], coll: Collection, slug: str, schema_json: str, errors: list[SiteError]) -> Record | None:
     yaml_name, md_name = f"{coll.name}/{slug}.yaml", f"{coll.name}/{slug}.md"
     record, found = _parse_record(coll.name, slug, files.get(yaml_name, b""), files.get(md_name), schema_json)
     errors.extend(found)
@@ -325,12 +323,12 @@ def _parse_record(
     collection: str, slug: str, yaml_bytes: bytes, md_bytes: bytes | None, schema_json: str
 ) -> tuple[Record | None, tuple[SiteError, ...]]:
     errors: list[SiteError] = []
-    record = _read_record(collection, slug, yaml_bytes, md_bytes, json.loads(schema_json) if schema_json else None, errors)
+    record = _read_record(collection, slug, yaml_bytes, md_bytes, schema_json, errors)
     return record, tuple(errors)
 
 
 def _read_record(
-    collection: str, slug: str, yaml_bytes: bytes, md_bytes: bytes | None, schema: dict[str, Any] | None, errors: list[SiteError]
+    collection: str, slug: str, yaml_bytes: bytes, md_bytes: bytes | None, schema_json: str, errors: list[SiteError]
 ) -> Record | None:
     path = f"content/{collection}/{slug}.yaml"
     if not SLUG.match(slug):
@@ -350,8 +348,8 @@ def _read_record(
         return None
     record = Record(collection, slug, {}, {}, path, doc)
     record.data = _unwrap(doc.value, (), (), doc, record, errors)
-    if schema is not None:
-        errors.extend(schemas.validate(record.data, schema, path, record.mark, record.key_mark))
+    if schema_json:
+        errors.extend(schemas.validate_json(record.data, schema_json, path, record.mark, record.key_mark))
     if md_bytes is not None:
         md_path = f"content/{collection}/{slug}.md"
         try:
@@ -426,7 +424,7 @@ def _parse_items(
     path = f"content/{name}"
     if doc is None or doc.value is None:
         return (), tuple(errors)
-    found = schemas.validate(doc.value, json.loads(schema_json), path, doc.mark, doc.key_mark)
+    found = schemas.validate_json(doc.value, schema_json, path, doc.mark, doc.key_mark)
     if found:
         return (), tuple(errors + found)
     items = [Item(entry, path, doc, i) for i, entry in enumerate(doc.value)]

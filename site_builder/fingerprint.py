@@ -16,7 +16,6 @@ from . import __version__
 from .pages import Page
 from .resolve import Site
 from .tree import Tree
-from .updated import page_dates
 from .urls import output_file
 
 SITE_WIDE = ("content/site.yaml", "content/sources.yaml", "content/glossary.yaml", "content/charts.yaml")
@@ -38,7 +37,7 @@ def page_fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[s
             ],
         ]
     )
-    dates = page_dates(content)
+    dates = site.dates
     outgoing: dict[str, set[str]] = {}
     for ref in site.refs:
         outgoing.setdefault(ref.source, set()).add(ref.target)

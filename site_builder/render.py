@@ -17,7 +17,6 @@ from .pages import Page
 from .parallel import map_ordered
 from .resolve import Site
 from .schema import editor_schema
-from .updated import page_dates
 from .urls import Urls, output_file
 from .views import Views
 
@@ -144,7 +143,7 @@ def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, byt
         files[f"schemas/{name}.json"] = (
             json.dumps(editor_schema(schema), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         ).encode()
-    dates = page_dates(site.content)
+    dates = site.dates
     urlset = "".join(
         f"<url><loc>{escape(urls.absolute(p.path))}</loc>{_lastmod(dates.get(p.address))}</url>\n"
         for p in pages
@@ -157,7 +156,7 @@ def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, byt
     files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {urls.absolute('sitemap.xml')}\n".encode()
     files[NOJEKYLL] = b""
     files.update(data_files(site, urls))
-    files[FEED] = atom(site, urls, page_dates(site.content))
+    files[FEED] = atom(site, urls, site.dates)
     return files
 
 

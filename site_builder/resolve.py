@@ -14,6 +14,7 @@ from .errors import SiteError, did_you_mean
 from .parts import Part, split_data_pages
 from .schema import resolve as resolve_ref
 from .schema import subschema
+from .updated import page_dates
 from .yamlfile import Path_
 
 DATA_PAGES = {"timeline": "Timeline", "glossary": "Glossary", "bibliography": "Sources", "charts": "Charts", "search": "Search"}
@@ -45,6 +46,11 @@ class Site:
     refs: list[Ref] = field(default_factory=list)
     cited_by: dict[str, list[str]] = field(default_factory=dict)
     parts: dict[str, list[Part]] = field(default_factory=dict)
+
+    @cached_property
+    def dates(self) -> dict[str, str]:
+        """When each page's content last changed (address → YYYY-MM-DD), worked out once per build."""
+        return page_dates(self.content)
 
     def backlinks(self, address: str) -> list[Ref]:
         """Refs that point at `address`, de-duplicated, in a stable order."""

@@ -95,7 +95,18 @@ def validate(
     key_mark: Callable[[Path_], Mark],
 ) -> list[SiteError]:
     """Every way `data` breaks `schema`, each located at the value (or key) at fault."""
-    validator = _validator(json.dumps(schema, sort_keys=True))
+    return validate_json(data, json.dumps(schema, sort_keys=True), path, mark, key_mark)
+
+
+def validate_json(
+    data: Any,
+    schema_json: str,
+    path: str,
+    mark: Callable[[Path_], Mark],
+    key_mark: Callable[[Path_], Mark],
+) -> list[SiteError]:
+    """`validate`, for a schema already serialised (sorted keys): its validator is built once per schema."""
+    validator = _validator(schema_json)
     errors: list[SiteError] = []
     try:
         found = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])

@@ -19,7 +19,6 @@ from .feed import FEED
 from .markup import Hooks, flag_html
 from .pages import Page
 from .resolve import Site, term_id
-from .updated import page_dates
 from .urls import Urls
 
 ChartRenderer = Callable[[dict[str, Any]], str]
@@ -36,7 +35,7 @@ class Views:
         self.flag_href = self.href(content.config.methodology) if content.config.methodology else ""
         self.glossary = _glossary_patterns(content.glossary, self.href, self.title)
         self.collection_titles = {c.name: c.title for c in content.config.collections}
-        self.dates = page_dates(content)
+        self.dates = site.dates
         self.records = {r.address: r for r in content.all_records()}  # by address: a scan per page is quadratic
 
     def href(self, address: str) -> str:
