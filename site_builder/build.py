@@ -51,12 +51,13 @@ def build(
     if stamp is not None and stamp.key == key:
         return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], time.perf_counter() - started, unchanged=True)
     tree = read_tree(project)
-    content, problems = validate(tree, base_url)
+    workers = default_workers() if workers is None else workers
+    content, problems = validate(tree, base_url, workers)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
     fingerprints = page_fingerprints(site, pages, tree, options)
     unchanged = same_pages(fingerprints, previous_fingerprints(project, stamp.key if stamp else None), out)
-    files = render(site, pages, tree, default_workers() if workers is None else workers, unchanged, progress)
+    files = render(site, pages, tree, workers, unchanged, progress)
     stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
     save_fingerprints(project, key, fingerprints)
@@ -73,7 +74,7 @@ def build_files(
 ) -> Result:
     """The same build, kept in memory; pages whose inputs are unchanged since `previous` are taken from it."""
     started = time.perf_counter()
-    content, problems = validate(tree, base_url)
+    content, problems = validate(tree, base_url, workers)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
     fingerprints = page_fingerprints(site, pages, tree, {"base_url": base_url, "strict": strict})
@@ -87,9 +88,9 @@ def build_files(
     return Result(files, len(pages), warnings, seconds, rendered=len(pages) - len(kept), fingerprints=fingerprints)
 
 
-def validate(tree: Tree, base_url: str | None) -> tuple[Content, list[SiteError]]:
+def validate(tree: Tree, base_url: str | None, workers: int = 1) -> tuple[Content, list[SiteError]]:
     """Parse and check every content file; stop only when the site's settings are unusable."""
-    content, errors = parse_content(tree, base_url)
+    content, errors = parse_content(tree, base_url, workers)
     if content is None:
         raise BuildFailed(errors)
     return content, errors

@@ -12,6 +12,7 @@ from . import schema as schemas
 from . import yamlfile
 from .config import SLUG, Collection, SiteConfig, parse_config
 from .errors import SiteError, did_you_mean
+from .parallel import map_ordered
 from .tree import Tree
 from .yamlfile import Located, Mark, Path_
 
@@ -213,8 +214,8 @@ PAGE_SCHEMA = {
 }
 
 
-def parse_content(tree: Tree, base_url: str | None = None) -> tuple[Content | None, list[SiteError]]:
-    """Parse and validate every content file; return all problems, not just the first."""
+def parse_content(tree: Tree, base_url: str | None = None, workers: int = 1) -> tuple[Content | None, list[SiteError]]:
+    """Parse and validate every content file (records on `workers` cores); return all problems, not just the first."""
     files = tree.under("content")
     errors: list[SiteError] = []
     site = _load(files, "site.yaml", errors, required=True)
@@ -232,7 +233,7 @@ def parse_content(tree: Tree, base_url: str | None = None) -> tuple[Content | No
         config=config,
         schemas=schema_map,
         schema_files=schema_files,
-        records={},
+        records={coll.name: [] for coll in config.collections},
         sources=_items(files, "sources.yaml", SOURCES_SCHEMA, errors, required=True),
         timeline=_items(files, "timeline.yaml", TIMELINE_SCHEMA, errors),
         glossary=_items(files, "glossary.yaml", GLOSSARY_SCHEMA, errors),
@@ -241,8 +242,13 @@ def parse_content(tree: Tree, base_url: str | None = None) -> tuple[Content | No
         home=_document(files, "home.md", "home", errors) if "home.md" in files else None,
         dates=dict(tree.dates),
     )
-    for coll in config.collections:
-        content.records[coll.name] = _records(files, coll, schema_map.get(coll.name), errors, content.broken)
+    jobs = [job for coll in config.collections for job in _record_jobs(files, coll, schema_map.get(coll.name), errors)]
+    for (coll_name, slug, *_), (record, found) in zip(jobs, _parse_records(jobs, workers), strict=True):
+        errors.extend(found)
+        if record is not None:
+            content.records[coll_name].append(record)
+        elif SLUG.match(slug):
+            content.broken[f"{coll_name}/{slug}"] = f"content/{coll_name}/{slug}.yaml"
     errors += _stray_files(files, config)
     return content, errors
 
@@ -281,14 +287,18 @@ def _load_schema(files: dict[str, bytes], coll: Collection, errors: list[SiteErr
     return None if problems else schemas.record_schema(doc.value)
 
 
-def _records(
-    files: dict[str, bytes], coll: Collection, schema: dict[str, Any] | None, errors: list[SiteError], broken: dict[str, str]
-) -> list[Record]:
+RecordJob = tuple[str, str, bytes, bytes | None, str]  # collection, slug, YAML, Markdown (or None), schema as JSON
+
+
+def _record_jobs(
+    files: dict[str, bytes], coll: Collection, schema: dict[str, Any] | None, errors: list[SiteError]
+) -> list[RecordJob]:
+    """What each record of a collection is parsed from; files that cannot be records are reported."""
     prefix = coll.name + "/"
     schema_json = json.dumps(schema, sort_keys=True) if schema is not None else ""  # once per collection, not per record
     names = sorted(n for n in files if n.startswith(prefix) and "/" not in n[len(prefix) :])
     stems = {n[len(prefix) :].rsplit(".", 1)[0] for n in names if n.endswith(".yaml")}
-    records = []
+    jobs: list[RecordJob] = []
     for name in names:
         stem, _, ext = name[len(prefix) :].rpartition(".")
         path = f"content/{name}"
@@ -301,30 +311,51 @@ def _records(
                 SiteError(path, f"unexpected file in collection '{coll.name}'", "records are <slug>.yaml and <slug>.md")
             )
         elif ext == "yaml":
-            record = _record(files, coll, stem, schema_json, errors)
-            if record is not None:
-                records.append(record)
-            elif SLUG.match(stem):
-                broken[f"{coll.name}/{stem}"] = path
-    return records
+            jobs.append((coll.name, stem, files[name], files.get(f"{prefix}{stem}.md"), schema_json))
+    return jobs
 
 
-def _record(files: dict[str, bytes], coll: Collection, slug: str, schema_json: str, errors: list[SiteError]) -> Record | None:
-    yaml_name, md_name = f"{coll.name}/{slug}.yaml", f"{coll.name}/{slug}.md"
-    record, found = _parse_record(coll.name, slug, files.get(yaml_name, b""), files.get(md_name), schema_json)
-    errors.extend(found)
-    return record
+ParsedRecord = tuple["Record | None", tuple[SiteError, ...]]
+
+# A record is a pure function of its two files and its schema. The results of the last build are remembered, so
+# a long-running `serve` parses and validates only the records whose files changed since its previous build.
+_last_parsed: dict[RecordJob, ParsedRecord] = {}
 
 
-# A record is a pure function of its two files and its schema. Remembering the last few thousand means a
-# long-running `serve` parses and validates only the files that changed since its previous build.
-@functools.lru_cache(maxsize=20_000)
-def _parse_record(
-    collection: str, slug: str, yaml_bytes: bytes, md_bytes: bytes | None, schema_json: str
-) -> tuple[Record | None, tuple[SiteError, ...]]:
+def _parse_records(jobs: list[RecordJob], workers: int) -> list[ParsedRecord]:
+    """Every job's record and problems, in order; the new ones parsed on `workers` cores."""
+    global _last_parsed
+    todo = [job for job in jobs if job not in _last_parsed]
+    parse = _parse_record if workers < 2 else _parse_record_lean
+    parsed = {job: _restore_texts(job, found) for job, found in zip(todo, map_ordered(parse, todo, workers), strict=True)}
+    known = {**_last_parsed, **parsed}
+    _last_parsed = {job: known[job] for job in jobs}
+    return [known[job] for job in jobs]
+
+
+def _parse_record(job: RecordJob) -> ParsedRecord:
     errors: list[SiteError] = []
-    record = _read_record(collection, slug, yaml_bytes, md_bytes, schema_json, errors)
+    record = _read_record(*job, errors)
     return record, tuple(errors)
+
+
+def _parse_record_lean(job: RecordJob) -> ParsedRecord:
+    """`_parse_record` without the texts the parent already has: sending them back costs more than decoding."""
+    record, errors = _parse_record(job)
+    if record is not None:
+        record.md_text = ""
+        if record.doc is not None:
+            record.doc.text = ""
+    return record, errors
+
+
+def _restore_texts(job: RecordJob, parsed: ParsedRecord) -> ParsedRecord:
+    record = parsed[0]
+    if record is not None and record.doc is not None and not record.doc.text:
+        record.doc.text = job[2].decode("utf-8-sig")
+    if record is not None and record.md_path and not record.md_text and job[3]:
+        record.md_text = job[3].decode("utf-8-sig")
+    return parsed
 
 
 def _read_record(
@@ -450,20 +481,20 @@ def _check_series_lengths(charts: list[Item], errors: list[SiteError]) -> None:
 
 
 def _check_unique_ids(items: list[Item], errors: list[SiteError]) -> None:
-    seen: dict[str, int] = {}
+    first: dict[str, Item] = {}
     for item in items:
         ident = item.get("id")
-        if ident and ident in seen:
+        if ident and ident in first:  # positions are worked out only now: they cost a second, careful parse
             errors.append(
                 SiteError(
                     item.path,
-                    f"duplicate id '{ident}' (first on line {seen[ident]})",
+                    f"duplicate id '{ident}' (first on line {first[ident].mark('id')[0]})",
                     "give each entry its own id",
                     *item.mark("id"),
                 )
             )
         elif ident:
-            seen[ident] = item.mark("id")[0]
+            first[ident] = item
 
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(\r?\n|\Z)", re.S)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 from jsonschema import Draft202012Validator
 
@@ -106,6 +107,9 @@ def validate_json(
     key_mark: Callable[[Path_], Mark],
 ) -> list[SiteError]:
     """`validate`, for a schema already serialised (sorted keys): its validator is built once per schema."""
+    quick = _quick_check(schema_json)
+    if quick is not None and quick(data):
+        return []
     validator = _validator(schema_json)
     errors: list[SiteError] = []
     try:
@@ -121,6 +125,71 @@ def validate_json(
 def _validator(schema_json: str) -> Draft202012Validator:
     """One validator per distinct schema: building one for every record costs more than validating."""
     return Draft202012Validator(json.loads(schema_json), format_checker=FORMATS)
+
+
+# Keywords whose meaning is the same in fastjsonschema's draft 7 and in JSON Schema 2020-12. A schema that uses
+# anything else is only checked the slow way: the quick check must never pass what jsonschema would refuse.
+_QUICK_KEYWORDS = {
+    "type", "properties", "required", "additionalProperties", "patternProperties", "items", "minItems", "maxItems",
+    "uniqueItems", "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+    "enum", "const", "anyOf", "allOf", "oneOf", "not", "minProperties", "maxProperties", "format", "$defs", "$ref",
+    "title", "description", "default", "examples", "$schema", "$comment",
+}  # fmt: skip
+_ANNOTATIONS = {"title", "description", "default", "examples", "$comment"}
+
+
+@functools.lru_cache(maxsize=64)
+def _quick_check(schema_json: str) -> Callable[[Any], bool] | None:
+    """A compiled yes/no check, about 20 times faster than jsonschema; None when the schema is outside what it
+    provably agrees on. Only a "no" needs jsonschema, which then explains every error."""
+    schema = json.loads(schema_json)
+    if not _quick_safe(schema, at_top=True):
+        return None
+    schema.pop("$schema", None)
+    formats = {"date": lambda v: _is_date(v), "uri": lambda v: _is_uri(v)}
+    try:
+        compiled = fastjsonschema.compile(schema, formats=formats, use_default=False)
+    except Exception:  # a schema fastjsonschema cannot compile is simply checked the slow way
+        return None
+
+    def check(data: Any) -> bool:
+        try:
+            compiled(data)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        except RecursionError:
+            return False
+        return True
+
+    return check
+
+
+def _quick_safe(schema: Any, at_top: bool = False) -> bool:
+    """Whether every part of `schema` uses only keywords (and formats) the quick check handles alike."""
+    if isinstance(schema, bool):  # true or false as a whole schema
+        return True
+    if not isinstance(schema, dict):
+        return False
+    for key, value in schema.items():
+        if key.startswith("x-") or key in _ANNOTATIONS:
+            continue
+        if key not in _QUICK_KEYWORDS or (key == "$schema" and not at_top):
+            return False
+        if key == "$ref" and set(schema) - _ANNOTATIONS - {"$ref"}:
+            return False  # draft 7 ignores the keywords beside a $ref; 2020-12 applies them
+        if key == "format" and value not in ("date", "uri"):
+            return False
+        if key in ("properties", "patternProperties", "$defs"):
+            parts = list(value.values()) if isinstance(value, dict) else [None]
+        elif key in ("items", "additionalProperties", "not"):
+            parts = [value]
+        elif key in ("anyOf", "allOf", "oneOf"):
+            parts = value if isinstance(value, list) else [None]
+        else:
+            parts = []
+        if not all(_quick_safe(part) for part in parts):
+            return False
+    return True
 
 
 def _explain(error: Any, path: str, mark: Callable[[Path_], Mark], key_mark: Callable[[Path_], Mark]) -> Iterator[SiteError]:
