@@ -120,4 +120,4 @@ def render(
             progress(done, len(todo))
         yield item
     yield from ((name, None) for name in sorted(unchanged))
-    yield from extra_files(site, pages, urls, tree.under("static")).items()
+    yield from extra_files(site, pages, urls, tree.under("static"))

@@ -40,8 +40,12 @@ class Record:
     facts: dict[Path_, Fact]
     yaml_path: str
     doc: Located | None = None
-    md_text: str = ""
+    md_bytes: bytes = b""  # the Markdown file as read (shared with the tree, not copied), checked to be UTF-8
     md_path: str = ""
+
+    @property
+    def md_text(self) -> str:
+        return self.md_bytes.decode("utf-8-sig")
 
     @property
     def address(self) -> str:
@@ -343,7 +347,7 @@ def _parse_record_lean(job: RecordJob) -> ParsedRecord:
     """`_parse_record` without the texts the parent already has: sending them back costs more than decoding."""
     record, errors = _parse_record(job)
     if record is not None:
-        record.md_text = ""
+        record.md_bytes = b""
         if record.doc is not None:
             record.doc.text = ""
     return record, errors
@@ -353,8 +357,8 @@ def _restore_texts(job: RecordJob, parsed: ParsedRecord) -> ParsedRecord:
     record = parsed[0]
     if record is not None and record.doc is not None and not record.doc.text:
         record.doc.text = job[2].decode("utf-8-sig")
-    if record is not None and record.md_path and not record.md_text and job[3]:
-        record.md_text = job[3].decode("utf-8-sig")
+    if record is not None and record.md_path and not record.md_bytes and job[3]:
+        record.md_bytes = job[3]
     return parsed
 
 
@@ -384,8 +388,8 @@ def _read_record(
     if md_bytes is not None:
         md_path = f"content/{collection}/{slug}.md"
         try:
-            record.md_text = yamlfile.decode(md_bytes, md_path)
-            record.md_path = md_path
+            yamlfile.decode(md_bytes, md_path)
+            record.md_bytes, record.md_path = md_bytes, md_path
         except SiteError as exc:
             errors.append(exc)
     return record
@@ -406,10 +410,13 @@ def _unwrap(value: Any, at: Path_, orig: Path_, doc: Located, record: Record, er
             )
         record.facts[at] = _fact(value, orig, doc, record.yaml_path, errors)
         return _unwrap(value["value"], at, (*orig, "value"), doc, record, errors)
+    # Parts without fact objects are kept as they are, not copied: a record is held once in memory, not twice.
     if isinstance(value, dict):
-        return {k: _unwrap(v, (*at, k), (*orig, k), doc, record, errors) for k, v in value.items()}
+        out = {k: _unwrap(v, (*at, k), (*orig, k), doc, record, errors) for k, v in value.items()}
+        return value if all(out[k] is v for k, v in value.items()) else out
     if isinstance(value, list):
-        return [_unwrap(v, (*at, i), (*orig, i), doc, record, errors) for i, v in enumerate(value)]
+        items = [_unwrap(v, (*at, i), (*orig, i), doc, record, errors) for i, v in enumerate(value)]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from .content import Item, Record
@@ -24,35 +25,37 @@ def collection_paths(name: str) -> tuple[str, str]:
     return f"{name}/index.json", f"{name}/index.csv"
 
 
-def data_files(site: Site, urls: Urls) -> dict[str, bytes]:
-    """Every download: JSON per record, JSON and CSV per collection, and the whole dataset."""
+def data_files(site: Site, urls: Urls) -> Iterator[tuple[str, bytes]]:
+    """Every download: JSON per record, JSON and CSV per collection, and the whole dataset (one at a time)."""
     content = site.content
     sources = {str(s.get("id")): s for s in content.sources}
     licence = {"name": content.config.licence_name, "url": content.config.licence_url}
-    files: dict[str, bytes] = {}
-    everything: dict[str, list[dict[str, Any]]] = {}
+    # Each record is serialised once and its text reused in its collection's file and in the dataset: JSON is
+    # compositional, so the bytes are those of serialising the whole structure, without holding it all as objects.
+    everything: list[tuple[str, str]] = []
     for coll in content.config.collections:
-        records = [record_json(site, r, urls) for r in content.records.get(coll.name, [])]
-        everything[coll.name] = records
-        for r, data in zip(content.records.get(coll.name, []), records, strict=True):
+        records = content.records.get(coll.name, [])
+        texts = []
+        for r in records:
+            data = record_json(site, r, urls)
+            texts.append(_dumps(data))
             cited = {s: _source(sources[s]) for s in sorted(_cited(r)) if s in sources}
-            files[record_path(site, r)] = _json({**data, "licence": licence, "bibliography": cited})
+            yield record_path(site, r), _json({**data, "licence": licence, "bibliography": cited})
+        array = "[" + ",".join(texts) + "]"
+        everything.append((coll.name, array))
         json_path, csv_path = collection_paths(coll.name)
-        files[json_path] = _json({"collection": coll.name, "title": coll.title, "licence": licence, "records": records})
-        files[csv_path] = _csv(content.schemas.get(coll.name, {}), content.records.get(coll.name, []), site, urls)
-    files[DATASET] = _json(
-        {
-            "title": content.config.title,
-            "url": urls.absolute(""),
-            "licence": licence,
-            "collections": everything,
-            "sources": [_source(s) for s in content.sources],
-            "timeline": [i.data for i in content.timeline],
-            "glossary": [i.data for i in content.glossary],
-            "charts": [i.data for i in content.charts],
-        }
-    )
-    return files
+        head = {"collection": coll.name, "title": coll.title, "licence": licence}
+        yield json_path, (_object([*_fields(head), ("records", array)]) + "\n").encode()
+        yield csv_path, _csv(content.schemas.get(coll.name, {}), records, site, urls)
+    head = {"title": content.config.title, "url": urls.absolute(""), "licence": licence}
+    rest = {
+        "sources": [_source(s) for s in content.sources],
+        "timeline": [i.data for i in content.timeline],
+        "glossary": [i.data for i in content.glossary],
+        "charts": [i.data for i in content.charts],
+    }
+    dataset = _object([*_fields(head), ("collections", _object(everything)), *_fields(rest)])
+    yield DATASET, (dataset + "\n").encode()
 
 
 def record_json(site: Site, record: Record, urls: Urls) -> dict[str, Any]:
@@ -93,8 +96,21 @@ def _source(item: Item) -> dict[str, Any]:
 
 
 def _json(data: Any) -> bytes:
+    return (_dumps(data) + "\n").encode("utf-8")
+
+
+def _dumps(data: Any) -> str:
     # Compact: pretty-printing forces Python's slow JSON encoder, and every record is written three times.
-    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _fields(data: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(k, _dumps(v)) for k, v in data.items()]
+
+
+def _object(fields: list[tuple[str, str]]) -> str:
+    """A JSON object from keys and already serialised values."""
+    return "{" + ",".join(f"{_dumps(k)}:{v}" for k, v in fields) + "}"
 
 
 def _csv(schema: dict[str, Any], records: list[Record], site: Site, urls: Urls) -> bytes:

@@ -44,6 +44,7 @@ def page_fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[s
     records = {r.address: r for r in content.all_records()}
     # Pages that gather many records (indexes, home, data pages) are few: they depend on every title and path.
     every_target = _hash([(a, t.path, t.title) for a, t in sorted(site.targets.items())])
+    every_citation = _hash(sorted(site.cited_by.items()))
     result = {}
     for page in pages:
         own: list[Any] = [page.path, page.part, dates.get(page.address, "")]
@@ -61,7 +62,7 @@ def page_fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[s
         else:
             own += [_digest(files.get("content/timeline.yaml", b"")), every_target]
             if page.kind == "bibliography":
-                own.append({s: users for s, users in sorted(site.cited_by.items())})
+                own.append(every_citation)
         links = sorted(outgoing.get(address, set()))
         own.append([(a, site.targets[a].path, site.targets[a].title) for a in links if a in site.targets])
         own.append([(r.source, r.via, site.targets[r.source].title) for r in site.backlinks(address) if r.source in site.targets])

@@ -135,29 +135,30 @@ def _located(exc: Exception, name: str) -> SiteError:
     return SiteError(path, f"template error: {type(exc).__name__}: {exc}", "fix the template", line)
 
 
-def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, bytes]) -> dict[str, bytes]:
-    """Static assets, published schemas, sitemap.xml, robots.txt and .nojekyll."""
-    files = {f"static/{name}": data for name, data in static.items()}
+def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, bytes]) -> Iterator[tuple[str, bytes]]:
+    """Static assets, published schemas, sitemap.xml, robots.txt, .nojekyll, downloads and the feed, one by one."""
+    yield from ((f"static/{name}", data) for name, data in static.items())
     for coll, schema in site.content.schemas.items():
         name = site.content.schema_files[coll].rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
-        files[f"schemas/{name}.json"] = (
-            json.dumps(editor_schema(schema), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        ).encode()
+        published = json.dumps(editor_schema(schema), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        yield f"schemas/{name}.json", published.encode()
     dates = site.dates
     urlset = "".join(
         f"<url><loc>{escape(urls.absolute(p.path))}</loc>{_lastmod(dates.get(p.address))}</url>\n"
         for p in pages
         if p.kind not in ("404", "search")
     )
-    files["sitemap.xml"] = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        f"{urlset}</urlset>\n"
-    ).encode()
-    files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {urls.absolute('sitemap.xml')}\n".encode()
-    files[NOJEKYLL] = b""
-    files.update(data_files(site, urls))
-    files[FEED] = atom(site, urls, site.dates)
-    return files
+    yield (
+        "sitemap.xml",
+        (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            f"{urlset}</urlset>\n"
+        ).encode(),
+    )
+    yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {urls.absolute('sitemap.xml')}\n".encode()
+    yield NOJEKYLL, b""
+    yield from data_files(site, urls)
+    yield FEED, atom(site, urls, site.dates)
 
 
 def _lastmod(date: str | None) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from site_builder.errors import SiteError
 from site_builder.yamlfile import decode, load
@@ -96,6 +100,41 @@ def test_quick_and_careful_paths_give_the_same_values(text: str) -> None:
     from site_builder.yamlfile import _load_fast, _load_located
 
     assert _load_fast(text) == _load_located(text, "f.yaml").value
+
+
+_PIECES = [
+    "a: 1\n", "- x\n", "  b: [1, 2]\n", "c: {d: e}\n", "- {id: s, n: 2.5}\n", "k: 'q: r'\n", '"2019": y\n',
+    "t: 2020-01-02\n", "u: !!str 12\n", "v: !!int x\n", "w: |\n  block\n", "x: ~\n", "? complex\n: key\n",
+    "[1]: z\n", "a: 2\n", "---\n", "y: &an 1\n", "z: !custom 1\n", "s: !!set {a}\n", "  - nested\n", "b: yes\n",
+    "e: \n", "f: .inf\n", "g: 0x1F\n", "h: 1_000\n", "i: '2019'\n", "- - deep\n", "j: [a, {b: c}]\n", "%YAML 1.1\n",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None, derandomize=bool(os.environ.get("CI")))
+@given(st.lists(st.sampled_from(_PIECES), max_size=8))
+def test_quick_path_gives_what_the_careful_path_gives_or_steps_aside(pieces: list[str]) -> None:
+    """The quick path either returns exactly the careful path's values or raises, leaving the careful path to judge."""
+    from site_builder.yamlfile import _load_fast, _load_located
+
+    text = "".join(pieces)
+    try:
+        quick = _load_fast(text)
+    except Exception:  # any refusal is fine: load() then takes the careful path
+        return
+    try:
+        careful = _load_located(text, "f.yaml").value
+    except SiteError as exc:
+        raise AssertionError(f"quick path accepted what the careful path refuses ({exc.message}): {text!r}") from None
+    assert quick == careful
+    assert [type(v) for v in _leaves(quick)] == [type(v) for v in _leaves(careful)]
+
+
+def _leaves(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [x for k, v in value.items() for x in [k, *_leaves(v)]]
+    if isinstance(value, list):
+        return [x for v in value for x in _leaves(v)]
+    return [value]
 
 
 def test_positions_are_worked_out_lazily_and_correctly() -> None:
