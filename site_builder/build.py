@@ -14,6 +14,7 @@ from .fingerprint import page_fingerprints
 from .output import Stamp, check_output, read_stamp, write_site
 from .pages import Page, plan_pages
 from .parallel import default_workers
+from .prose_edits import State, rebuild_prose
 from .render import extra_files, render_pages
 from .resolve import Site, resolve
 from .tree import Tree, read_tree
@@ -31,6 +32,7 @@ class Result:
     unchanged: bool = False  # the output was already built from these inputs
     rendered: int = -1  # pages rendered (the others were unchanged and kept); -1 when not counted
     fingerprints: dict[str, str] = field(default_factory=dict)  # output file -> hash of what its page reads
+    state: State | None = None  # what an in-memory build was made from, for the next one
 
 
 def build(
@@ -72,8 +74,18 @@ def same_pages(fingerprints: dict[str, str], previous: dict[str, str], out: Path
 def build_files(
     tree: Tree, base_url: str | None = None, strict: bool = False, workers: int = 1, previous: Result | None = None
 ) -> Result:
-    """The same build, kept in memory; pages whose inputs are unchanged since `previous` are taken from it."""
+    """The same build, kept in memory; what did not change since `previous` is taken from it."""
     started = time.perf_counter()
+    if previous is not None and previous.state is not None:
+        quick = rebuild_prose(previous.state, tree, (base_url, strict))
+        if quick is not None:
+            state, redone = quick
+            files = {**previous.files, **redone}
+            fingerprints = {**previous.fingerprints, **dict.fromkeys(redone, "")}  # "": render again next full build
+            seconds = time.perf_counter() - started
+            return Result(
+                files, previous.pages, previous.warnings, seconds, rendered=len(redone), fingerprints=fingerprints, state=state
+            )
     content, problems = validate(tree, base_url, workers)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
@@ -85,7 +97,8 @@ def build_files(
         for name, data in render(site, pages, tree, workers, kept)
     }
     seconds = time.perf_counter() - started
-    return Result(files, len(pages), warnings, seconds, rendered=len(pages) - len(kept), fingerprints=fingerprints)
+    state = State(tree, site, pages, (base_url, strict))
+    return Result(files, len(pages), warnings, seconds, rendered=len(pages) - len(kept), fingerprints=fingerprints, state=state)
 
 
 def validate(tree: Tree, base_url: str | None, workers: int = 1) -> tuple[Content, list[SiteError]]:

@@ -28,13 +28,13 @@ def build_key(project: Path, options: dict[str, object]) -> str:
     manifest: dict[str, list[object]] = {}
     digest = hashlib.sha256(json.dumps([__version__, options, _git_head(project)], sort_keys=True).encode())
     for rel, path in input_paths(project):
-        stat = path.lstat()
+        stat = os.lstat(path)
         size, mtime = stat.st_size, stat.st_mtime_ns
         entry = old.get(rel)
         if entry and entry[0] == size and entry[1] == mtime:
             content_hash = str(entry[2])
-        elif path.is_file():
-            content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif os.path.isfile(path):
+            content_hash = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         else:  # a link to a folder, say: the build reports it; here its target is what counts
             content_hash = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()
         manifest[rel] = [size, mtime, content_hash]

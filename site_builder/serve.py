@@ -28,15 +28,13 @@ from tornado import httpserver, netutil
 from .build import Result, build_files
 from .errors import BuildFailed, SiteError, display_path
 from .preview_server import Preview, Site, base_path, error_page, make_app
-from .tree import FOLDERS, read_tree, skipped
+from .tree import FOLDERS, Stamp, read_tree, reread, skipped
 from .urls import built_base_url
 
 SETTLE = 0.03  # a burst of saves is over when nothing changed for this long (seconds)
 MAX_SETTLE = 1.0  # ...or when it has gone on this long: build anyway
 MAX_STALE = 2  # builds dropped in a row because files changed under them, before one is shown anyway
 ALL_INTERFACES = ("", "0.0.0.0", "::")
-
-Stamp = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -59,8 +57,9 @@ class Builder:
         self.project, self.base_url = project, base_url
         self.last: Result | None = None
 
-    def __call__(self) -> Outcome:
-        outcome = build_site(self.project, self.base_url, self.last)
+    def __call__(self, stamps: dict[str, Stamp] | None = None) -> Outcome:
+        """Build; `stamps` (from `scan`) tell which files changed since the last build, so only those are read."""
+        outcome = build_site(self.project, self.base_url, self.last, stamps)
         if outcome.result is not None:
             self.last = outcome.result
         return outcome
@@ -126,12 +125,16 @@ def _listen(preview: Preview, host: str, port: int, console: Console) -> httpser
     return server
 
 
-def build_site(project: Path, base_url: str | None, previous: Result | None = None) -> Outcome:
+def build_site(
+    project: Path, base_url: str | None, previous: Result | None = None, stamps: dict[str, Stamp] | None = None
+) -> Outcome:
     """One build in memory (unchanged pages taken from `previous`); failures come back as errors, never raised."""
     started = time.perf_counter()
     crash = ""
     try:
-        result = build_files(read_tree(project), base_url, previous=previous)
+        old = previous.state.tree if previous is not None and previous.state is not None else None
+        tree = (reread(old, stamps) if old and stamps else None) or read_tree(project, old)
+        result = build_files(tree, base_url, previous=previous)
         return Outcome(result.files, [], result.warnings, result.pages, time.perf_counter() - started, result=result)
     except BuildFailed as exc:
         errors = exc.errors
@@ -159,7 +162,11 @@ class Watcher(threading.Thread):
     """Polls the inputs; once a burst of saves settles, rebuilds (dropping stale builds) and publishes."""
 
     def __init__(
-        self, project: Path, build: Callable[[], Outcome], publish: Callable[[Outcome, list[str]], object], seen: dict[str, Stamp]
+        self,
+        project: Path,
+        build: Callable[[dict[str, Stamp]], Outcome],
+        publish: Callable[[Outcome, list[str]], object],
+        seen: dict[str, Stamp],
     ) -> None:
         super().__init__(name="site_builder-watcher", daemon=True)
         self.project, self.build, self.publish, self.seen = project, build, publish, seen
@@ -189,12 +196,12 @@ class Watcher(threading.Thread):
     def _rebuild(self, state: dict[str, Stamp]) -> tuple[dict[str, Stamp], Outcome]:
         """Build until a build saw no file change from its start to its end (or MAX_STALE builds were dropped)."""
         for _ in range(MAX_STALE):
-            outcome = self.build()
+            outcome = self.build(state)
             after = scan(self.project)
             if after == state or self.stopping.is_set():
                 return state, outcome
             state = self._settle(after)
-        return state, self.build()
+        return state, self.build(state)
 
     def _settle(self, state: dict[str, Stamp]) -> dict[str, Stamp]:
         """The inputs once they stopped changing for SETTLE seconds (at most MAX_SETTLE from now)."""

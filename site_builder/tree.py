@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from .history import last_changed
 FOLDERS = ("content", "templates", "static")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _SKIP = {".git", "__pycache__", ".DS_Store", "node_modules"}
+Stamp = tuple[int, int, int, int]  # mtime and ctime in ns, size, inode
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Tree:
     root: Path
     files: dict[str, bytes]
     dates: dict[str, str] = field(default_factory=dict)  # 'content/…' → last commit date (YYYY-MM-DD)
+    stamps: dict[str, Stamp] = field(default_factory=dict, compare=False)  # file → what `stat` said when read
 
     def under(self, folder: str) -> dict[str, bytes]:
         """The files below `folder/`, keyed by their path inside it."""
@@ -29,37 +32,73 @@ class Tree:
         return {k[len(prefix) :]: v for k, v in self.files.items() if k.startswith(prefix)}
 
 
-def read_tree(root: Path) -> Tree:
-    """Read every input file below the project root; refuse links that lead outside it."""
+def read_tree(root: Path, previous: Tree | None = None) -> Tree:
+    """Read every input file below the project root; refuse links that lead outside it. A file whose `stat`
+    is what it was when `previous` read it is taken from `previous` (what `serve` does between saves)."""
     root = root.resolve()
     files: dict[str, bytes] = {}
+    stamps: dict[str, Stamp] = {}
     errors: list[SiteError] = []
+    old = previous.stamps if previous is not None and previous.root == root else {}
     for rel, path in input_paths(root):
-        problem = _unsafe(path, root)
+        st = os.lstat(path)
+        # A regular file found by a walk that follows no links is inside the project: no need to resolve it.
+        problem = "" if stat.S_ISREG(st.st_mode) else _unsafe(Path(path), root)
         if problem:
             errors.append(SiteError(rel, problem, "replace the link with the file itself"))
-        elif path.stat().st_size > MAX_FILE_BYTES:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            st = os.stat(path)
+        if st.st_size > MAX_FILE_BYTES:
             errors.append(SiteError(rel, "file is larger than 50 MB", "split it or remove it"))
-        else:
-            files[rel] = path.read_bytes()
+            continue
+        stamps[rel] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        reuse = previous is not None and old.get(rel) == stamps[rel] and stat.S_ISREG(st.st_mode)
+        files[rel] = previous.files[rel] if reuse and previous is not None else _read(path)
     if errors:
         raise BuildFailed(errors)
-    return Tree(root, files, last_changed(root))
+    return Tree(root, files, last_changed(root), stamps)
 
 
-def input_paths(root: Path) -> Iterator[tuple[str, Path]]:
+def reread(tree: Tree, stamps: dict[str, Stamp]) -> Tree | None:
+    """`tree` with only the files whose stamps (as `serve` scanned them) changed read again; None when files
+    were added or removed, or a changed one is not a plain file: then the whole tree must be read."""
+    if stamps.keys() != tree.stamps.keys():
+        return None
+    files, new_stamps = dict(tree.files), dict(tree.stamps)
+    for rel, stamp in stamps.items():
+        if stamp == tree.stamps[rel]:
+            continue
+        path = os.path.join(tree.root, rel)
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+                return None
+            new_stamps[rel] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            files[rel] = _read(path)
+        except OSError:
+            return None
+    return Tree(tree.root, files, tree.dates, new_stamps)
+
+
+def input_paths(root: Path) -> Iterator[tuple[str, str]]:
     """Every input file (project-relative path, path) in a stable order; links to folders are not followed."""
+    top = str(root)
     for folder in FOLDERS:
-        for dirpath, dirnames, filenames in os.walk(root / folder, followlinks=False):
+        for dirpath, dirnames, filenames in os.walk(os.path.join(top, folder), followlinks=False):
+            rel_dir = dirpath[len(top) + 1 :].replace(os.sep, "/")  # plain string work: pathlib is slow per file
             dirnames[:] = sorted(d for d in dirnames if not skipped(d))
             for d in dirnames:  # a link to a folder is not followed, but it is reported, never silently skipped
                 if os.path.islink(os.path.join(dirpath, d)):
-                    path = Path(dirpath, d)
-                    yield path.relative_to(root).as_posix(), path
+                    yield f"{rel_dir}/{d}", os.path.join(dirpath, d)
             for name in sorted(filenames):
                 if not skipped(name):
-                    path = Path(dirpath, name)
-                    yield path.relative_to(root).as_posix(), path
+                    yield f"{rel_dir}/{name}", os.path.join(dirpath, name)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def skipped(name: str) -> bool:

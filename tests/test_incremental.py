@@ -47,6 +47,13 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "deleted record": delete_policy,
     "renamed record": rename,
     "new record": lambda p: (p / "content/companies/gamma.yaml").write_text("title: Gamma\nkind: new\nsources: [src-one]\n"),
+    # Prose edits that change what the text links to or cites: the quick prose-only rebuild must step aside.
+    "record text, link removed": lambda p: edit(p / "content/companies/beta.md", "[[companies/alpha]]", "Alpha"),
+    "record text, link added": lambda p: edit(p / "content/companies/beta.md", "## History", "## History\n\nSee [[home]]."),
+    "record text, citation changed": lambda p: edit(p / "content/companies/beta.md", "[@src-two]", "[@src-one]"),
+    "record text, links reordered": lambda p: edit(
+        p / "content/companies/beta.md", "[[companies/alpha]] [@src-two]", "[@src-two] [[companies/alpha]]"
+    ),
 }
 
 
@@ -78,17 +85,62 @@ def test_one_record_edit_renders_only_its_pages(project: Path) -> None:
     assert b"Beta Cells" in (out / "companies/alpha/index.html").read_bytes()
 
 
-@pytest.mark.parametrize("name", ["record text", "record title", "template", "renamed record"])
+@pytest.mark.parametrize("name", list(EDITS))
 def test_in_memory_incremental_build_equals_a_fresh_one(project: Path, name: str) -> None:
-    """What serve does: keep the last build in memory and render only what changed."""
+    """What serve does: keep the last build in memory, re-read only the files whose stamps changed, and render
+    only what changed; the files are those of a fresh build, whichever way (quick prose-only or full) it took."""
     from site_builder.build import build_files
+    from site_builder.serve import scan
+    from site_builder.tree import read_tree as read_project
+    from site_builder.tree import reread
+
+    first = build_files(read_project(project))
+    assert first.state is not None
+    EDITS[name](project)
+    tree = reread(first.state.tree, scan(project)) or read_project(project, first.state.tree)
+    again = build_files(tree, previous=first)
+    fresh = build_files(read_project(project))
+    assert again.files == fresh.files
+    assert again.pages == fresh.pages and again.warnings == fresh.warnings
+    assert fresh.rendered == fresh.pages
+    if name == "record text":  # prose with the same links and citations: the quick path, one page
+        assert again.rendered == 1
+        assert again.fingerprints["companies/beta/index.html"] == ""  # the quick path's mark
+    elif name.startswith("record"):  # a template or a new set of addresses touches every page
+        assert 1 <= again.rendered < fresh.pages
+
+
+def test_prose_edits_in_a_row_each_show_and_match_a_fresh_build(project: Path) -> None:
+    """Quick rebuilds chain: each starts from the previous quick one, and a later full one still agrees."""
+    from site_builder.build import build_files
+    from site_builder.serve import scan
+    from site_builder.tree import read_tree as read_project
+    from site_builder.tree import reread
+
+    result = build_files(read_project(project))
+    for k in range(3):
+        edit(project / "content/companies/beta.md", "Beta " if k == 0 else f"Beta{k - 1} ", f"Beta{k} ")
+        assert result.state is not None
+        result = build_files(reread(result.state.tree, scan(project)) or read_project(project), previous=result)
+        assert result.rendered == 1
+        assert f"Beta{k} supplies".encode() in result.files["companies/beta/index.html"]
+    edit(project / "content/companies/beta.yaml", "title: Beta Batteries", "title: Beta Cells")
+    assert result.state is not None
+    result = build_files(read_project(project, result.state.tree), previous=result)
+    assert result.files == build_files(read_project(project)).files
+
+
+def test_a_prose_edit_that_breaks_the_page_is_reported_not_kept(project: Path) -> None:
+    from site_builder.build import build_files
+    from site_builder.errors import BuildFailed
     from site_builder.tree import read_tree as read_project
 
     first = build_files(read_project(project))
-    EDITS[name](project)
-    again = build_files(read_project(project), previous=first)
-    fresh = build_files(read_project(project))
-    assert again.files == fresh.files
-    assert fresh.rendered == fresh.pages
-    if name.startswith("record"):  # a template or a new set of addresses touches every page
-        assert again.rendered < fresh.pages
+    (project / "content/companies/beta.md").write_bytes(b"Beta \xff supplies")
+    with pytest.raises(BuildFailed) as failed:
+        build_files(read_project(project), previous=first)
+    assert [e.path for e in failed.value.errors] == ["content/companies/beta.md"]
+    (project / "content/companies/beta.md").write_text("[" * 600, encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build_files(read_project(project), previous=first)
+    assert "content/companies/beta.md" in failed.value.report()
