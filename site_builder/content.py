@@ -146,6 +146,14 @@ class Content:
     def all_records(self) -> list[Record]:
         return [r for c in self.config.collections for r in self.records.get(c.name, [])]
 
+    @functools.cached_property
+    def sources_by_id(self) -> dict[str, Item]:
+        return {str(s.get("id")): s for s in self.sources}
+
+    @functools.cached_property
+    def records_by_address(self) -> dict[str, Record]:
+        return {r.address: r for r in self.all_records()}
+
 
 _S = {"type": "string"}
 _IDS = {"type": "array", "items": {"type": "string"}}

@@ -28,7 +28,7 @@ def collection_paths(name: str) -> tuple[str, str]:
 def data_files(site: Site, urls: Urls) -> Iterator[tuple[str, bytes]]:
     """Every download: JSON per record, JSON and CSV per collection, and the whole dataset (one at a time)."""
     content = site.content
-    sources = {str(s.get("id")): s for s in content.sources}
+    sources = content.sources_by_id
     licence = {"name": content.config.licence_name, "url": content.config.licence_url}
     # Each record is serialised once and its text reused in its collection's file and in the dataset: JSON is
     # compositional, so the bytes are those of serialising the whole structure, without holding it all as objects.

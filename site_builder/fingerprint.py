@@ -41,7 +41,7 @@ def page_fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[s
     outgoing: dict[str, set[str]] = {}
     for ref in site.refs:
         outgoing.setdefault(ref.source, set()).add(ref.target)
-    records = {r.address: r for r in content.all_records()}
+    records = content.records_by_address
     # Pages that gather many records (indexes, home, data pages) are few: they depend on every title and path.
     every_target = _hash([(a, t.path, t.title) for a, t in sorted(site.targets.items())])
     every_citation = _hash(sorted(site.cited_by.items()))

@@ -79,13 +79,14 @@ def write_site(
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out)
     staging = out.with_name(f".{out.name}.new-{os.getpid()}")
+    made: set[str] = set()  # folders already created in the new site
     try:
         for name, data in files:
             if not _inside(name):  # nothing in content can name such a path; refuse rather than write outside
                 raise BuildFailed(
                     [SiteError(name, "refusing to write outside the output folder", "this is a bug in site_builder")]
                 )
-            _put(staging / name, out / name, data)
+            _put(str(staging), str(out), name, data, made)
         marker = {"note": _NOTE, "key": stamp.key, "pages": stamp.pages, "warnings": list(stamp.warnings)}
         (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
         if search:
@@ -105,7 +106,16 @@ def write_site(
                 )
             ]
         ) from None
-    shutil.rmtree(staging, ignore_errors=True)
+    _remove(staging)  # the site that was replaced
+
+
+def _remove(folder: Path) -> None:
+    """Delete a folder tree; `rm -r` does it several times faster than Python for a site of many small files."""
+    rm = shutil.which("rm")
+    if rm is not None and os.name == "posix":
+        subprocess.run([rm, "-rf", "--", str(folder)], check=False, capture_output=True)
+    if folder.exists():
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _inside(name: str) -> bool:
@@ -114,18 +124,31 @@ def _inside(name: str) -> bool:
     return bool(name) and not name.startswith("/") and ".." not in parts and "" not in parts[:-1]
 
 
-def _put(target: Path, previous: Path, data: bytes | None) -> None:
+def _put(new_site: str, old_site: str, name: str, data: bytes | None, made: set[str]) -> None:
     """Write one file into the new site; a file the previous site already holds (data None, or the
     same bytes) is hard-linked from it instead, so what did not change is not rewritten."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if data is None or (previous.is_file() and previous.stat().st_size == len(data) and previous.read_bytes() == data):
+    target, previous = os.path.join(new_site, name), os.path.join(old_site, name)
+    folder = os.path.dirname(target)
+    if folder not in made:
+        os.makedirs(folder, exist_ok=True)
+        made.add(folder)
+    if data is None or _same_bytes(previous, data):
         try:
             os.link(previous, target)
             return
         except OSError:
             if data is None:
-                data = previous.read_bytes()
-    target.write_bytes(data)
+                data = Path(previous).read_bytes()
+    with open(target, "wb") as f:
+        f.write(data)
+
+
+def _same_bytes(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return os.fstat(f.fileno()).st_size == len(data) and f.read() == data
+    except OSError:
+        return False
 
 
 def _index_search(folder: Path) -> None:

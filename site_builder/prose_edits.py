@@ -38,7 +38,7 @@ def rebuild_prose(state: State, tree: Tree, options: tuple[str | None, bool]) ->
     if options != state.options or tree.files.keys() != old.files.keys() or tree.dates != old.dates:
         return None
     changed = [name for name, data in tree.files.items() if data is not old.files[name] and data != old.files[name]]
-    by_md = {r.md_path: r for r in state.site.content.all_records() if r.md_path}
+    by_md = {r.md_path: r for r in state.site.content.records_by_address.values() if r.md_path}
     edited: dict[str, Record] = {}
     for name in changed:
         record = by_md.get(name)
@@ -69,7 +69,10 @@ def _with_records(site: Site, edited: dict[str, Record]) -> Site:
         return site
     content = site.content
     records = {name: [edited.get(r.address, r) for r in rs] for name, rs in content.records.items()}
-    new = dataclasses.replace(site, content=dataclasses.replace(content, records=records))
+    new_content = dataclasses.replace(content, records=records)
+    new_content.records_by_address = {**content.records_by_address, **edited}
+    new_content.sources_by_id = content.sources_by_id
+    new = dataclasses.replace(site, content=new_content)
     for derived in ("dates", "_incoming"):  # cached properties that do not read the prose
         if derived in vars(site):
             vars(new)[derived] = vars(site)[derived]

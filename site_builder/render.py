@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import traceback
 from collections.abc import Callable, Iterator
@@ -43,9 +44,15 @@ class _TreeLoader(jinja2.BaseLoader):
 
 
 def environment(templates: dict[str, bytes]) -> jinja2.Environment:
-    """The Jinja environment: autoescape everywhere, undefined names are errors."""
+    """The Jinja environment: autoescape everywhere, undefined names are errors. The same templates give the
+    same environment, so `serve` compiles them once, not on every save."""
+    return _environment(tuple(sorted(templates.items())))
+
+
+@functools.lru_cache(maxsize=2)
+def _environment(templates: tuple[tuple[str, bytes], ...]) -> jinja2.Environment:
     return jinja2.Environment(
-        loader=_TreeLoader(templates),
+        loader=_TreeLoader(dict(templates)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -72,12 +73,14 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
     parts = split_data_pages(content)
     targets, errors = _targets(content, parts)
     site = Site(content, targets, parts=parts)
-    sources = {str(s.get("id")): s for s in content.sources}
+    sources = content.sources_by_id
     cites: list[Cite] = []
 
+    finders = {name: _RefFinder(schema) for name, schema in content.schemas.items()}
     for record in content.all_records():
         schema = content.schemas.get(record.collection, {})
-        for at, kind, value in _record_refs(record.data, schema, schema, ()):
+        finder = finders.get(record.collection) or _RefFinder({})
+        for at, kind, value in finder.refs(record.data, schema, ()):
             address = _normalise(value, kind)
             if address not in targets or address.count("/") != 1:
                 errors.append(_unknown(record.yaml_path, "reference", value, _choices(targets, kind), *record.mark(at)))
@@ -232,18 +235,37 @@ def _item_refs(site: Site, kind: str, item: Item, errors: list[SiteError], cites
                     errors.append(_unknown(item.path, "link target", m.target, site.targets, line, col))
 
 
-def _record_refs(value: Any, schema: dict[str, Any], root: dict[str, Any], at: Path_) -> Iterator[tuple[Path_, str, Any]]:
-    """(path, x-ref kind, value) for every reference field in a record."""
-    schema = resolve_ref(schema, root)
-    kind = schema.get("x-ref")
-    if kind and isinstance(value, str):
-        yield at, str(kind), value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _record_refs(item, subschema(schema, key, root), root, (*at, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _record_refs(item, subschema(schema, i, root), root, (*at, i))
+class _RefFinder:
+    """Finds the reference fields (`x-ref`) of a collection's records, walking only the parts of a record whose
+    schema has one somewhere below: most fields cannot hold a reference, and walking them all is slow."""
+
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self.anywhere = "x-ref" in json.dumps(root)
+        self.memo: dict[int, tuple[Any, bool]] = {}  # id(schema) -> (schema, may hold a reference); keeps it alive
+
+    def may_ref(self, schema: dict[str, Any]) -> bool:
+        known = self.memo.get(id(schema))
+        if known is None:
+            text = json.dumps(schema)
+            known = self.memo[id(schema)] = (schema, self.anywhere and ("x-ref" in text or "$ref" in text))
+        return bool(known[1])
+
+    def refs(self, value: Any, schema: dict[str, Any], at: Path_) -> Iterator[tuple[Path_, str, Any]]:
+        """(path, x-ref kind, value) for every reference field in a record."""
+        if not self.may_ref(schema):
+            return
+        root = self.root
+        schema = resolve_ref(schema, root)
+        kind = schema.get("x-ref")
+        if kind and isinstance(value, str):
+            yield at, str(kind), value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from self.refs(item, subschema(schema, key, root), (*at, key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from self.refs(item, subschema(schema, i, root), (*at, i))
 
 
 def _normalise(value: str, kind: str) -> str:

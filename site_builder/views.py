@@ -30,13 +30,13 @@ class Views:
     def __init__(self, site: Site, urls: Urls, chart_html: ChartRenderer) -> None:
         self.site, self.urls, self.chart_html = site, urls, chart_html
         content = site.content
-        self.sources = {str(s.get("id")): s for s in content.sources}
+        self.sources = content.sources_by_id
         self.charts = {str(c.get("id")): c for c in content.charts}
         self.flag_href = self.href(content.config.methodology) if content.config.methodology else ""
         self.glossary = _glossary_patterns(content.glossary, self.href, self.title)
         self.collection_titles = {c.name: c.title for c in content.config.collections}
         self.dates = site.dates
-        self.records = {r.address: r for r in content.all_records()}  # by address: a scan per page is quadratic
+        self.records = content.records_by_address  # by address: a scan per page is quadratic
 
     def href(self, address: str) -> str:
         """The URL of an address, keeping any #fragment."""
