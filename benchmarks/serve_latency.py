@@ -4,7 +4,9 @@ Works on a temporary copy of the project: the repo's content/ (or the test fixtu
 build right now), templates/ and static/. Opens a record's page in headless Chromium (Debian's /usr/bin/chromium),
 then 10 times appends a sentence to that record's Markdown and times until the sentence is on screen.
 
-    python benchmarks/serve_latency.py [--runs 10]
+    python benchmarks/serve_latency.py [--runs 10] [--project DIR] [--poll]
+
+--project serves a copy of another project (a corpus from gen_corpus.py, say) instead; --poll passes `serve --poll`.
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ PAINTED = """(() => {
 })()"""
 
 
-def make_project(dest: Path, fixture: bool) -> tuple[str, Result]:
+def make_project(dest: Path, fixture: bool, other: Path | None = None) -> tuple[str, Result]:
     """Copy the real content (or, if it does not build, the fixture) with templates and static into `dest`."""
+    if other is not None:
+        shutil.copytree(other, dest, ignore=shutil.ignore_patterns("_site", ".site-builder-cache"))
+        return str(other), build_files(read_tree(dest), workers=os.cpu_count() or 1)
     candidates = (("the site's content/", REPO / "content"), ("the test fixture", REPO / "tests/fixtures/site/content"))
     for label, content in candidates[fixture:]:
         shutil.rmtree(dest, ignore_errors=True)
@@ -56,7 +61,7 @@ def make_project(dest: Path, fixture: bool) -> tuple[str, Result]:
     raise SystemExit("neither the content nor the fixture builds")
 
 
-def pick_record(project: Path) -> tuple[Path, str]:
+def pick_record(project: Path, built: Result) -> tuple[Path, str]:
     """A record's Markdown file and the output page that shows its text."""
     for md in sorted((project / "content").glob("*/*.md")):
         if md.parent.name == "pages" or not md.with_suffix(".yaml").exists():
@@ -64,7 +69,7 @@ def pick_record(project: Path) -> tuple[Path, str]:
         original = md.read_text(encoding="utf-8")
         md.write_text(original + "\n\nBenchmark probe sentence.\n", encoding="utf-8")
         try:
-            files = build_files(read_tree(project)).files
+            files = build_files(read_tree(project), previous=built).files
         finally:
             md.write_text(original, encoding="utf-8")
         shown = [k for k, v in files.items() if k.endswith("index.html") and b"Benchmark probe sentence." in v]
@@ -80,9 +85,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(project: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
+def start_server(project: Path, port: int, *options: str) -> tuple[subprocess.Popen[str], list[str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "site_builder", "serve", "--port", str(port)],
+        [sys.executable, "-m", "site_builder", "serve", "--port", str(port), *options],
         cwd=project,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -91,7 +96,7 @@ def start_server(project: Path, port: int) -> tuple[subprocess.Popen[str], list[
     )
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True).start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
@@ -127,16 +132,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--fixture", action="store_true", help="use the test fixture, not the site's content/")
+    parser.add_argument("--project", type=Path, help="serve a copy of this project instead")
+    parser.add_argument("--poll", action="store_true", help="run serve with --poll (no OS file notifications)")
     args = parser.parse_args()
     runs = args.runs
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "project"
-        label, built = make_project(project, args.fixture)
-        md, page_path = pick_record(project)
+        label, built = make_project(project, args.fixture, args.project)
+        md, page_path = pick_record(project, built)
         port = free_port()
-        proc, lines = start_server(project, port)
+        proc, lines = start_server(project, port, *(["--poll"] if args.poll else []))
         try:
             base = re.search(r"Serving http://[^/]+(/\S*)", "".join(lines))
             url = f"http://127.0.0.1:{port}{base.group(1) if base else '/'}{page_path}"

@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
+    serve.add_argument(
+        "--poll", action="store_true", help="notice saves by scanning the files, not from the OS (for network drives)"
+    )
     serve.set_defaults(run=_serve)
 
     deploy = commands.add_parser(
@@ -142,7 +145,7 @@ def _check(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
-    return serve(_project(args), host=args.host, port=args.port, open_browser=args.open, base_url=args.base_url)
+    return serve(_project(args), host=args.host, port=args.port, open_browser=args.open, base_url=args.base_url, poll=args.poll)
 
 
 def _deploy(args: argparse.Namespace) -> int:

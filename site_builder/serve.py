@@ -25,7 +25,9 @@ from urllib.parse import quote
 
 from tornado import httpserver, netutil
 
+from . import changes
 from .build import Result, build_files
+from .changes import Notifier
 from .errors import BuildFailed, SiteError, display_path
 from .preview_server import Preview, Site, base_path, error_page, make_app
 from .tree import FOLDERS, Stamp, read_tree, reread, skipped
@@ -34,6 +36,7 @@ from .urls import built_base_url
 SETTLE = 0.03  # a burst of saves is over when nothing changed for this long (seconds)
 MAX_SETTLE = 1.0  # ...or when it has gone on this long: build anyway
 MAX_STALE = 2  # builds dropped in a row because files changed under them, before one is shown anyway
+SAFETY_SCAN = 2.0  # with OS notifications, still scan everything this often (seconds), in case one was missed
 ALL_INTERFACES = ("", "0.0.0.0", "::")
 
 
@@ -65,18 +68,19 @@ class Builder:
         return outcome
 
 
-def serve(project: Path, host: str, port: int, open_browser: bool, base_url: str | None) -> int:
+def serve(project: Path, host: str, port: int, open_browser: bool, base_url: str | None, poll: bool = False) -> int:
     """Build, serve until Ctrl-C, rebuild on every save; 0 when stopped, 1 when the port can't be used."""
     _quiet_library_logs()
-    return asyncio.run(_serve(project.resolve(), host, port, open_browser, base_url))
+    return asyncio.run(_serve(project.resolve(), host, port, open_browser, base_url, poll))
 
 
-async def _serve(project: Path, host: str, port: int, open_browser: bool, base_url: str | None) -> int:
+async def _serve(project: Path, host: str, port: int, open_browser: bool, base_url: str | None, poll: bool) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
             loop.add_signal_handler(sig, stop.set)
+    notifier = changes.start(project) if not poll else None  # before the first scan: no save falls in between
     seen = scan(project)
     build = Builder(project, base_url)
     outcome = build()
@@ -85,6 +89,8 @@ async def _serve(project: Path, host: str, port: int, open_browser: bool, base_u
     console.report(outcome, [], preview.site)
     server = _listen(preview, host, port, console)
     if server is None:
+        if notifier is not None:
+            notifier.close()
         return 1
 
     def apply(outcome: Outcome, changed: list[str]) -> None:  # on the event loop, so requests see one site or the next
@@ -92,7 +98,7 @@ async def _serve(project: Path, host: str, port: int, open_browser: bool, base_u
         console.report(outcome, changed, site)
         preview.publish(site)
 
-    watcher = Watcher(project, build, lambda *a: loop.call_soon_threadsafe(apply, *a), seen)
+    watcher = Watcher(project, build, lambda *a: loop.call_soon_threadsafe(apply, *a), seen, notifier)
     watcher.start()
     if open_browser:
         threading.Thread(target=webbrowser.open, args=(console.url(preview.site),), daemon=True).start()
@@ -100,6 +106,8 @@ async def _serve(project: Path, host: str, port: int, open_browser: bool, base_u
         await stop.wait()
     finally:
         watcher.stop()
+        if notifier is not None:
+            notifier.close()
         server.stop()
         preview.close()
         with contextlib.suppress(asyncio.TimeoutError):
@@ -159,7 +167,7 @@ def publishable(outcome: Outcome, base_url: str | None, previous: Site) -> Site:
 
 
 class Watcher(threading.Thread):
-    """Polls the inputs; once a burst of saves settles, rebuilds (dropping stale builds) and publishes."""
+    """Watches the inputs; once a burst of saves settles, rebuilds (dropping stale builds) and publishes."""
 
     def __init__(
         self,
@@ -167,23 +175,29 @@ class Watcher(threading.Thread):
         build: Callable[[dict[str, Stamp]], Outcome],
         publish: Callable[[Outcome, list[str]], object],
         seen: dict[str, Stamp],
+        notifier: Notifier | None = None,
     ) -> None:
         super().__init__(name="site_builder-watcher", daemon=True)
         self.project, self.build, self.publish, self.seen = project, build, publish, seen
+        self.notifier = notifier  # None: poll with full scans
+        self.latest = seen  # the stamps as last looked at
+        self.scanned = time.monotonic()  # when the last full scan ran
+        self.scan_cost = 0.0  # how long it took
         self.stopping = threading.Event()
 
     def stop(self) -> None:
         """Stop after the current build, if any; its result is not published."""
         self.stopping.set()
+        if self.notifier is not None:
+            self.notifier.wake()
         self.join(timeout=5)
 
     def run(self) -> None:
         try:
             while not self.stopping.is_set():
-                started = time.monotonic()
-                now = scan(self.project)
-                if now == self.seen:  # poll at most every 50 ms, and spend at most ~2.5 % of a core on it
-                    self.stopping.wait(min(1.0, max(0.05, 40 * (time.monotonic() - started))))
+                now = self._look()
+                if now == self.seen:
+                    self._pause()
                     continue
                 now, outcome = self._rebuild(self._settle(now))
                 if self.stopping.is_set():
@@ -193,11 +207,37 @@ class Watcher(threading.Thread):
         except Exception:  # a bug: say so once, keep serving what was built
             print(f"error: the watcher stopped; restart serve to see new saves\n{traceback.format_exc()}", file=sys.stderr)
 
+    def _pause(self) -> None:
+        """Wait for the next look: until the OS reports a change, else a poll at most every 50 ms that spends
+        at most ~2.5 % of a core on scanning."""
+        interval = min(1.0, max(0.05, 40 * self.scan_cost))
+        if self.notifier is not None:
+            self.notifier.wait(max(SAFETY_SCAN, interval))
+        else:
+            self.stopping.wait(interval)
+
+    def _look(self) -> dict[str, Stamp]:
+        """The inputs' stamps now: only the paths the OS reported are looked at again; everything is scanned
+        when there is no notifier, when it cannot say, and every SAFETY_SCAN seconds in case it missed one."""
+        paths = self.notifier.take() if self.notifier is not None else None
+        if paths is None or time.monotonic() - self.scanned > max(SAFETY_SCAN, 40 * self.scan_cost):
+            started = time.monotonic()
+            self.latest = scan(self.project)
+            self.scanned, self.scan_cost = time.monotonic(), time.monotonic() - started
+            return self.latest
+        if paths:
+            latest = dict(self.latest)
+            for rel in paths:
+                if rel.split("/", 1)[0] in FOLDERS and not any(skipped(part) for part in rel.split("/")):
+                    _restamp(self.project, rel, latest)
+            self.latest = latest
+        return self.latest
+
     def _rebuild(self, state: dict[str, Stamp]) -> tuple[dict[str, Stamp], Outcome]:
         """Build until a build saw no file change from its start to its end (or MAX_STALE builds were dropped)."""
         for _ in range(MAX_STALE):
             outcome = self.build(state)
-            after = scan(self.project)
+            after = self._look()
             if after == state or self.stopping.is_set():
                 return state, outcome
             state = self._settle(after)
@@ -207,11 +247,24 @@ class Watcher(threading.Thread):
         """The inputs once they stopped changing for SETTLE seconds (at most MAX_SETTLE from now)."""
         deadline = time.monotonic() + MAX_SETTLE
         while not self.stopping.wait(SETTLE):
-            later = scan(self.project)
+            later = self._look()
             if later == state or time.monotonic() > deadline:
                 return later
             state = later
         return state
+
+
+def _restamp(project: Path, rel: str, stamps: dict[str, Stamp]) -> None:
+    """Look at one file again, as `scan` would: its stamp, a broken link's, or gone."""
+    path = os.path.join(project, rel)
+    try:
+        st = os.stat(path)
+        stamps[rel] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    except OSError:
+        if os.path.lexists(path):
+            stamps[rel] = (0, 0, -1, 0)
+        else:
+            stamps.pop(rel, None)
 
 
 def scan(project: Path) -> dict[str, Stamp]:

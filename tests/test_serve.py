@@ -129,6 +129,28 @@ def test_a_failing_build_reloads_every_tab_once() -> None:
     assert len(publish(bad, good, on_a="/r/a/")["on_a"]) == 1
 
 
+def test_the_os_says_which_files_changed(tmp_path: Path) -> None:
+    from site_builder.changes import start
+
+    project = make_project(tmp_path / "p")
+    notifier = start(project)
+    assert notifier is not None, "no OS file notifications on this machine"
+    try:
+        assert notifier.take() == set() and not notifier.wait(0.1)
+        (project / "content/companies/alpha.md").write_text("Changed.\n")
+        (project / "templates/extra.html").write_text("x")
+        assert notifier.wait(5)
+        time.sleep(0.2)  # let the rest of the burst arrive
+        assert notifier.take() == {"content/companies/alpha.md", "templates/extra.html"}
+        (project / "content/companies/new-folder").mkdir()
+        assert notifier.wait(5)
+        time.sleep(0.2)
+        assert notifier.take() is None  # a folder changed: only a full scan can tell what is in it
+        assert notifier.take() == set()
+    finally:
+        notifier.close()
+
+
 def test_scan_watches_what_read_tree_reads(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
     (project / "content" / ".draft.yaml.swp").write_text("x")
@@ -150,11 +172,11 @@ def free_port() -> int:
 class Server:
     """`python -m site_builder serve --port P` in a project, its output collected as it comes."""
 
-    def __init__(self, project: Path) -> None:
+    def __init__(self, project: Path, *options: str) -> None:
         self.project = project
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "site_builder", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "site_builder", "serve", "--port", str(self.port), *options],
             cwd=project,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -235,6 +257,43 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
     finally:
         running.stop()
+
+
+def served_text(server: Server, path: str, text: str, timeout: float = 10) -> float:
+    """Seconds until the page at `path` contains `text`; fails after `timeout`."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        status, _, body = server.request("GET", BASE + path)
+        if status == 200 and text.encode() in body:
+            return time.monotonic() - started
+        time.sleep(0.02)
+    raise AssertionError(f"{text!r} never appeared at {path}:\n{server.output}")
+
+
+@pytest.mark.parametrize("options", [(), ("--poll",)], ids=["os-notifications", "poll"])
+def test_saves_of_every_kind_are_seen_with_and_without_os_notifications(tmp_path: Path, options: tuple[str, ...]) -> None:
+    """An edit, an editor's save-by-rename, a new record in a new file, and a deleted one all reach the site."""
+    running = Server(make_project(tmp_path / "project"), *options)
+    try:
+        project = running.project
+        md = project / "content/companies/alpha.md"
+        md.write_text(md.read_text() + "\nFirst edit.\n")
+        assert served_text(running, "companies/alpha/", "First edit.") < 5
+        tmp = md.with_name(".alpha.md.tmp")  # how many editors save: a new file renamed over the old one
+        tmp.write_text(md.read_text() + "\nSaved by rename.\n")
+        os.replace(tmp, md)
+        served_text(running, "companies/alpha/", "Saved by rename.")
+        (project / "content/companies/gamma.yaml").write_text("title: Gamma Motors\nkind: maker\nsources: [src-one]\n")
+        served_text(running, "companies/gamma/", "Gamma Motors")
+        (project / "content/companies/gamma.yaml").unlink()
+        deadline = time.monotonic() + 10
+        while running.request("GET", BASE + "companies/gamma/")[0] != 404:
+            assert time.monotonic() < deadline, f"the deleted record is still served:\n{running.output}"
+            time.sleep(0.02)
+        assert b"Gamma Motors" not in running.request("GET", BASE + "companies/")[2]
+    finally:
+        running.stop()
+    assert running.proc.returncode == 0
 
 
 def test_startup_prints_url_and_how_to_stop(shared: Server) -> None:
