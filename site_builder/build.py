@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .cache import build_key, previous_fingerprints, save_fingerprints
 from .content import Content, parse_content
+from .downloads import Data, joined
 from .errors import BuildFailed, SiteError
 from .fingerprint import page_fingerprints
 from .output import Stamp, check_output, read_stamp, write_site
@@ -93,7 +94,7 @@ def build_files(
     old = previous.fingerprints if previous else {}
     kept = frozenset(f for f, fp in fingerprints.items() if old.get(f) == fp and previous and f in previous.files)
     files = {
-        name: data if data is not None else previous.files[name]  # type: ignore[union-attr]
+        name: joined(data) if data is not None else previous.files[name]  # type: ignore[union-attr]
         for name, data in render(site, pages, tree, workers, kept)
     }
     seconds = time.perf_counter() - started
@@ -124,7 +125,7 @@ def render(
     workers: int,
     unchanged: frozenset[str] = frozenset(),
     progress: Callable[[int, int], None] | None = None,
-) -> Iterator[tuple[str, bytes | None]]:
+) -> Iterator[tuple[str, Data | None]]:
     """Every output file as (path, bytes), lazily and in order; (path, None) for an unchanged page to keep."""
     urls = Urls(site.content.config.base_url)
     todo = [p for p in pages if output_file(p.path) not in unchanged]

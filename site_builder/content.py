@@ -20,7 +20,7 @@ FACT_KEYS = {"value", "sources", "status", "note"}
 STATUSES = ("unconfirmed", "weak")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: there are thousands of these
 class Fact:
     """How one value is sourced: its sources and, when unconfirmed or weak, a status."""
 
@@ -30,7 +30,7 @@ class Fact:
     origin: Path_ = ()  # where the fact object stands in the YAML document
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One record of a collection: its facts (YAML) and its narrative (Markdown)."""
 
@@ -91,7 +91,7 @@ def original_path(raw: Any, at: Path_, into_last: bool) -> Path_:
     return tuple(path)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: there are thousands of these
 class Item:
     """An entry of a data file (a source, event, term or chart) with where its fields start."""
 
@@ -357,14 +357,14 @@ def _parse_record_lean(job: RecordJob) -> ParsedRecord:
     if record is not None:
         record.md_bytes = b""
         if record.doc is not None:
-            record.doc.text = ""
+            record.doc.keep_bytes(b"")
     return record, errors
 
 
 def _restore_texts(job: RecordJob, parsed: ParsedRecord) -> ParsedRecord:
     record = parsed[0]
     if record is not None and record.doc is not None and not record.doc.text:
-        record.doc.text = job[2].decode("utf-8-sig")
+        record.doc.keep_bytes(job[2])
     if record is not None and record.md_path and not record.md_bytes and job[3]:
         record.md_bytes = job[3]
     return parsed
@@ -389,6 +389,7 @@ def _read_record(
     if not isinstance(doc.value, dict):
         errors.append(SiteError(path, "a fact file must be a mapping of fields", "start with 'title: …'"))
         return None
+    doc.keep_bytes(yaml_bytes)
     record = Record(collection, slug, {}, {}, path, doc)
     record.data = _unwrap(doc.value, (), (), doc, record, errors)
     if schema_json:
@@ -473,6 +474,7 @@ def _parse_items(
     found = schemas.validate_json(doc.value, schema_json, path, doc.mark, doc.key_mark)
     if found:
         return (), tuple(errors + found)
+    doc.keep_bytes(data or b"")
     items = [Item(entry, path, doc, i) for i, entry in enumerate(doc.value)]
     _check_unique_ids(items, errors)
     if name == "charts.yaml":

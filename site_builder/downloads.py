@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from .content import Item, Record
+from .content import Record
 from .resolve import Site
 from .urls import Urls
 
@@ -25,37 +25,45 @@ def collection_paths(name: str) -> tuple[str, str]:
     return f"{name}/index.json", f"{name}/index.csv"
 
 
-def data_files(site: Site, urls: Urls) -> Iterator[tuple[str, bytes]]:
+Data = bytes | list[bytes]  # a file's bytes, or its bytes in pieces (a large file is never joined in memory)
+
+
+def data_files(site: Site, urls: Urls) -> Iterator[tuple[str, Data]]:
     """Every download: JSON per record, JSON and CSV per collection, and the whole dataset (one at a time)."""
     content = site.content
     sources = content.sources_by_id
     licence = {"name": content.config.licence_name, "url": content.config.licence_url}
     # Each record is serialised once and its text reused in its collection's file and in the dataset: JSON is
     # compositional, so the bytes are those of serialising the whole structure, without holding it all as objects.
-    everything: list[tuple[str, str]] = []
+    everything: list[tuple[str, Data]] = []
     for coll in content.config.collections:
         records = content.records.get(coll.name, [])
         texts = []
         for r in records:
             data = record_json(site, r, urls)
-            texts.append(_dumps(data))
-            cited = {s: _source(sources[s]) for s in sorted(_cited(r)) if s in sources}
+            texts.append(_dumps(data).encode())
+            cited = {s: sources[s].data for s in sorted(_cited(r)) if s in sources}
             yield record_path(site, r), _json({**data, "licence": licence, "bibliography": cited})
-        array = "[" + ",".join(texts) + "]"
+        array = [b"[", b",".join(texts), b"]"]
+        del texts
         everything.append((coll.name, array))
         json_path, csv_path = collection_paths(coll.name)
         head = {"collection": coll.name, "title": coll.title, "licence": licence}
-        yield json_path, (_object([*_fields(head), ("records", array)]) + "\n").encode()
+        yield json_path, _object([*_fields(head), ("records", array)])
         yield csv_path, _csv(content.schemas.get(coll.name, {}), records, site, urls)
     head = {"title": content.config.title, "url": urls.absolute(""), "licence": licence}
     rest = {
-        "sources": [_source(s) for s in content.sources],
+        "sources": [s.data for s in content.sources],
         "timeline": [i.data for i in content.timeline],
         "glossary": [i.data for i in content.glossary],
         "charts": [i.data for i in content.charts],
     }
-    dataset = _object([*_fields(head), ("collections", _object(everything)), *_fields(rest)])
-    yield DATASET, (dataset + "\n").encode()
+    yield DATASET, _object([*_fields(head), ("collections", _object(everything, newline=False)), *_fields(rest)])
+
+
+def joined(data: Data) -> bytes:
+    """A file's bytes in one piece."""
+    return data if isinstance(data, bytes) else b"".join(data)
 
 
 def record_json(site: Site, record: Record, urls: Urls) -> dict[str, Any]:
@@ -91,10 +99,6 @@ def _cited(record: Record) -> set[str]:
     return set(record.data.get("sources", [])) | {s for f in record.facts.values() for s in f.sources}
 
 
-def _source(item: Item) -> dict[str, Any]:
-    return dict(item.data)
-
-
 def _json(data: Any) -> bytes:
     return (_dumps(data) + "\n").encode("utf-8")
 
@@ -104,19 +108,25 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def _fields(data: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(k, _dumps(v)) for k, v in data.items()]
+def _fields(data: dict[str, Any]) -> list[tuple[str, Data]]:
+    return [(k, _dumps(v).encode()) for k, v in data.items()]
 
 
-def _object(fields: list[tuple[str, str]]) -> str:
-    """A JSON object from keys and already serialised values."""
-    return "{" + ",".join(f"{_dumps(k)}:{v}" for k, v in fields) + "}"
+def _object(fields: list[tuple[str, Data]], newline: bool = True) -> list[bytes]:
+    """A JSON object, in pieces, from keys and already serialised values (which can be megabytes)."""
+    pieces = [b"{"]
+    for n, (key, value) in enumerate(fields):
+        pieces += [b"," if n else b"", _dumps(key).encode(), b":"]
+        pieces += [value] if isinstance(value, bytes) else value
+    pieces.append(b"}\n" if newline else b"}")
+    return pieces
 
 
 def _csv(schema: dict[str, Any], records: list[Record], site: Site, urls: Urls) -> bytes:
     """One row per record: scalar fields as they are, lists joined with '; ', nested values as JSON."""
     fields = [k for k in schema.get("properties", {}) if k not in ("sources",)]
-    out = io.StringIO()
+    buffer = io.BytesIO()
+    out = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=True)  # encoded as written: one copy
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["id", "url", *fields, "sources"])
     for r in records:
@@ -131,4 +141,4 @@ def _csv(schema: dict[str, Any], records: list[Record], site: Site, urls: Urls) 
                 row.append("" if value is None else str(value))
         row.append("; ".join(sorted(_cited(r))))
         writer.writerow(row)
-    return out.getvalue().encode("utf-8")
+    return buffer.getvalue()

@@ -28,7 +28,7 @@ _CODE = re.compile(r"(^(```|~~~).*?^\2[ \t]*$)|(?<!`)(`++)(?!`)(?:(?!\n[ \t]*\n)
 _SAFE_URL = re.compile(r"^(https?:|mailto:|#|/|\.|[^:/?#]*([/?#]|$))", re.I)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: there are thousands of these
 class Mention:
     """A link or citation written in Markdown, with where it stands in the text."""
 

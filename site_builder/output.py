@@ -71,7 +71,7 @@ def unsafe_output(out: Path, project: Path) -> str:
 
 
 def write_site(
-    files: Iterable[tuple[str, bytes | None]], out: Path, project: Path, stamp: Stamp = Stamp(), search: bool = True
+    files: Iterable[tuple[str, bytes | list[bytes] | None]], out: Path, project: Path, stamp: Stamp = Stamp(), search: bool = True
 ) -> None:
     """Write every file into a fresh folder beside `out`, then swap it into place in one step."""
     check_output(out, project)
@@ -87,6 +87,7 @@ def write_site(
                     [SiteError(name, "refusing to write outside the output folder", "this is a bug in site_builder")]
                 )
             _put(str(staging), str(out), name, data, made)
+            del data  # a download can be megabytes: let it go before the next file is made
         marker = {"note": _NOTE, "key": stamp.key, "pages": stamp.pages, "warnings": list(stamp.warnings)}
         (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
         if search:
@@ -124,7 +125,7 @@ def _inside(name: str) -> bool:
     return bool(name) and not name.startswith("/") and ".." not in parts and "" not in parts[:-1]
 
 
-def _put(new_site: str, old_site: str, name: str, data: bytes | None, made: set[str]) -> None:
+def _put(new_site: str, old_site: str, name: str, data: bytes | list[bytes] | None, made: set[str]) -> None:
     """Write one file into the new site; a file the previous site already holds (data None, or the
     same bytes) is hard-linked from it instead, so what did not change is not rewritten."""
     target, previous = os.path.join(new_site, name), os.path.join(old_site, name)
@@ -140,13 +141,14 @@ def _put(new_site: str, old_site: str, name: str, data: bytes | None, made: set[
             if data is None:
                 data = Path(previous).read_bytes()
     with open(target, "wb") as f:
-        f.write(data)
+        f.writelines([data] if isinstance(data, bytes) else data)
 
 
-def _same_bytes(path: str, data: bytes) -> bool:
+def _same_bytes(path: str, data: bytes | list[bytes]) -> bool:
+    pieces = [data] if isinstance(data, bytes) else data
     try:
         with open(path, "rb") as f:
-            return os.fstat(f.fileno()).st_size == len(data) and f.read() == data
+            return os.fstat(f.fileno()).st_size == sum(map(len, pieces)) and all(f.read(len(p)) == p for p in pieces)
     except OSError:
         return False
 

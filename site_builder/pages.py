@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .resolve import DATA_PAGES, Site
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: there are thousands of these
 class Page:
     """A page to render: its site path, template and the address it shows."""
 

@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 
 import jinja2
 
-from .downloads import data_files
+from .downloads import Data, data_files
 from .errors import BuildFailed, SiteError
 from .feed import FEED, atom
 from .pages import Page
@@ -142,7 +142,7 @@ def _located(exc: Exception, name: str) -> SiteError:
     return SiteError(path, f"template error: {type(exc).__name__}: {exc}", "fix the template", line)
 
 
-def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, bytes]) -> Iterator[tuple[str, bytes]]:
+def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, bytes]) -> Iterator[tuple[str, Data]]:
     """Static assets, published schemas, sitemap.xml, robots.txt, .nojekyll, downloads and the feed, one by one."""
     yield from ((f"static/{name}", data) for name, data in static.items())
     for coll, schema in site.content.schemas.items():

@@ -21,7 +21,7 @@ from .yamlfile import Path_
 DATA_PAGES = {"timeline": "Timeline", "glossary": "Glossary", "bibliography": "Sources", "charts": "Charts", "search": "Search"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: there are thousands of these
 class Target:
     """Where an address leads: a site path (maybe with #fragment) and a title for link text."""
 
@@ -29,7 +29,7 @@ class Target:
     title: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: there are thousands of these
 class Ref:
     """One record or page pointing at another: through a field (its label) or the text."""
 

@@ -40,10 +40,12 @@ def read_tree(root: Path, previous: Tree | None = None) -> Tree:
     stamps: dict[str, Stamp] = {}
     errors: list[SiteError] = []
     old = previous.stamps if previous is not None and previous.root == root else {}
+    linked = {folder for folder in FOLDERS if os.path.islink(root / folder)}  # the walk does enter these
     for rel, path in input_paths(root):
         st = os.lstat(path)
         # A regular file found by a walk that follows no links is inside the project: no need to resolve it.
-        problem = "" if stat.S_ISREG(st.st_mode) else _unsafe(Path(path), root)
+        inside = stat.S_ISREG(st.st_mode) and rel.split("/", 1)[0] not in linked
+        problem = "" if inside else _unsafe(Path(path), root)
         if problem:
             errors.append(SiteError(rel, problem, "replace the link with the file itself"))
             continue
@@ -63,7 +65,7 @@ def read_tree(root: Path, previous: Tree | None = None) -> Tree:
 def reread(tree: Tree, stamps: dict[str, Stamp]) -> Tree | None:
     """`tree` with only the files whose stamps (as `serve` scanned them) changed read again; None when files
     were added or removed, or a changed one is not a plain file: then the whole tree must be read."""
-    if stamps.keys() != tree.stamps.keys():
+    if stamps.keys() != tree.stamps.keys() or any(os.path.islink(tree.root / folder) for folder in FOLDERS):
         return None
     files, new_stamps = dict(tree.files), dict(tree.stamps)
     for rel, stamp in stamps.items():

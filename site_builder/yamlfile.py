@@ -30,12 +30,17 @@ class Located:
     path: str = ""
     _marks: dict[Path_, Mark] | None = None
     _key_marks: dict[Path_, Mark] = field(default_factory=dict)
+    raw: bytes = b""  # the file as read, kept instead of `text` (it is the tree's own bytes: no copy)
+
+    def keep_bytes(self, raw: bytes) -> None:
+        """Hold the file's bytes (shared with the tree) instead of a decoded copy; positions decode them."""
+        self.raw, self.text = raw, ""
 
     @property
     def marks(self) -> dict[Path_, Mark]:
         if self._marks is None:  # values came from the fast path: read again, this time noting positions
             try:
-                located = _load_located(self.text, self.path)
+                located = _load_located(self.text or self.raw.decode("utf-8-sig"), self.path)
                 self._marks, self._key_marks = located.marks, located.key_marks
             except SiteError:  # too deep to walk: errors fall back to the start of the file
                 self._marks, self._key_marks = {}, {}
