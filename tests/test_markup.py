@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
+
+import markdown.treeprocessors
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from site_builder import markup
 from site_builder.markup import Hooks
@@ -110,3 +116,57 @@ def test_a_code_span_never_crosses_a_blank_line() -> None:
     """Found by the fuzzer: a lone backtick hid a later link from scan(), which Markdown then rendered."""
     text = "`## History\n\nWith [[`companies/beta]] and [@s1]."
     assert [(m.kind, m.target) for m in markup.scan(text)] == [("link", "`companies/beta"), ("cite", "s1")]
+
+
+# --- The quick inline pass gives what Python-Markdown's own gives ---------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _with_standard_inline(text: str, hooks: Hooks) -> str:
+    """`text` rendered with Python-Markdown's own inline pass in place of the quick one."""
+    renderer = markup._Renderer(allow_html=False)
+    renderer.md.treeprocessors.register(markdown.treeprocessors.InlineProcessor(renderer.md), "inline", 20)
+    return renderer.convert(text, hooks).html
+
+
+def test_the_quick_inline_pass_knows_every_inline_pattern_in_use() -> None:
+    """A new inline pattern may need a character the quick pass does not look for: this makes it checked."""
+    registry = markup._Renderer(allow_html=True).md.inlinePatterns
+    assert [item.name for item in registry._priority] == markup.INLINE_PATTERNS
+
+
+TRICKY = [
+    "Plain text, nothing to do.",
+    "A line  \nbreak, *em*, _em_, **strong**, __strong__, ***both***, a * lone star and snake_case_name.",
+    "`code` and ``two`` and \\*escaped\\* and \\` and a \\\\ backslash.",
+    "<https://example.org> and <me@example.org> and <b>html</b> and &amp; &#169; &copy; & alone.",
+    "[a link](https://example.org 'title') ![img](x.png) [ref][r] [r] ![r]\n\n[r]: https://example.org",
+    "Cited [@src-one], linked [[companies/alpha]] and [[companies/alpha|text]], flagged [?], note[^1].\n\n[^1]: A *note*.",
+    "| a | b |\n|---|---|\n| plain | *em* |\n| `x` | [[companies/alpha]] |\n\nTable: A caption with _em_",
+    "Term\n:   Definition with **bold**\n\n*[HTML]: Hyper Text\n\nHTML here.",
+    "# Heading *em*\n\n## Sub `code`\n\n> quote with [link](https://x.org)\n\n- item\n- *item*\n\n1. one\n2. two",
+]
+
+
+def test_the_quick_inline_pass_renders_exactly_as_python_markdown() -> None:
+    hooks = Hooks(link=lambda a: (f"/{a}/", a.title()), cite=lambda i: [("", f"<sup>{i}</sup>")])
+    texts = TRICKY + [p.read_text(encoding="utf-8") for p in sorted((REPO / "content").rglob("*.md"))]
+    for text in texts:
+        assert markup.render(text, hooks).html == _with_standard_inline(text, hooks), text[:80]
+
+
+_BITS = ["word ", "*", "_", "`", "\\", "<", ">", "&", "[", "]", "(", ")", "!", "  \n", "\n", "\n\n", "[[companies/alpha]]",
+         "[@src-one]", "[?]", "[^1]", "https://x.org", "a@b.org", "#", "|", "-", ":", "~~~", "    ", "1. ", "&amp;"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, derandomize=bool(os.environ.get("CI")))
+@given(st.lists(st.sampled_from(_BITS), max_size=40))
+def test_the_quick_inline_pass_agrees_on_any_mix_of_markup(bits: list[str]) -> None:
+    text = "".join(bits)
+    hooks = Hooks(link=lambda a: (f"/{a}/", a.title()), cite=lambda i: [("", f"<sup>{i}</sup>")])
+    try:
+        quick = markup.render(text, hooks).html
+    except ValueError:
+        return
+    assert quick == _with_standard_inline(text, hooks)
