@@ -128,6 +128,9 @@ def parse_config(doc: Located, path: str, base_url: str | None) -> tuple[SiteCon
             errors.append(
                 SiteError(path, f"collection name '{name}' {why}", "rename the collection", *doc.key_mark(("collections", name)))
             )
+    if base_url is not None and not schemas.FORMATS.conforms(base_url, "uri"):
+        hint = "give one like https://user.github.io/repo/"
+        errors.append(SiteError("--base-url", f"{base_url!r} is not a web address", hint, 0))
     if errors:
         return None, errors
     base = base_url or data["base_url"]

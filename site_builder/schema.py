@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import fastjsonschema
 import jsonschema
@@ -35,7 +36,12 @@ def _is_date(value: object) -> bool:
 
 @FORMATS.checks("uri")
 def _is_uri(value: object) -> bool:
-    return not isinstance(value, str) or value.startswith(("https://", "http://"))
+    if not isinstance(value, str):
+        return True
+    try:
+        return value.startswith(("https://", "http://")) and bool(urlsplit(value).netloc)
+    except ValueError:  # e.g. 'https://[x': an unclosed IPv6 address
+        return False
 
 
 _TYPE_NAMES = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,18 @@ def test_wrong_types_in_record_sources_are_errors_not_a_crash(project: Path) -> 
         (4, 11, "'sources.0' should be text, not a whole number"),
         (4, 14, "'sources.1' should be text, not a number"),
     ]
+
+
+def test_a_base_url_that_is_not_a_web_address(project: Path) -> None:
+    """Found by the fuzzer: 'https://[x' passed as a URI, then crashed the URL maker (an unclosed IPv6 address)."""
+    site = project / "content/site.yaml"
+    site.write_text(re.sub(r"(?m)^base_url: .*$", "base_url: 'https://[x'", site.read_text(encoding="utf-8")))
+    error = only_error(project)
+    assert (error.path, error.message) == ("content/site.yaml", "'base_url' is not a valid uri: 'https://[x'")
+    assert error.line > 1
+
+
+def test_a_base_url_option_that_is_not_a_web_address(project: Path) -> None:
+    proc = run_cli("build", "--base-url", "https://[x", cwd=project)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "--base-url: 'https://[x' is not a web address — give one like https://user.github.io/repo/" in proc.stderr
