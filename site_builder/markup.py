@@ -168,23 +168,42 @@ class _SiteExtension(Extension):
         md.treeprocessors.register(_GlossaryLinks(md, hooks), "site_glossary", 2)
 
 
-# Every inline pattern in use needs one of these to match (`[` for links, references, footnotes, citations and
-# markers; `` ` `` code; `\\` escapes; `<` autolinks and HTML; `&` entities; `*`, `_` emphasis; two spaces
-# before a newline, a line break). tests/test_markup.py checks this list of patterns is still the one in use.
-INLINE_PATTERNS = [
-    *("backtick", "escape", "reference", "link", "image_link", "image_reference", "short_reference", "short_image_ref"),
-    *("autolink", "automail", "linebreak", "html", "entity", "em_strong", "footnote"),
-    *("site_link", "site_cite", "site_flag"),
-]
-_MAY_MATCH = re.compile(r"[\[`\\<&*_]|  \n")
+# What each inline pattern in use needs in the text to match at all. tests/test_markup.py checks that this is
+# still the list of patterns in use, and that the output is Python-Markdown's own.
+_NEEDS: dict[str, tuple[str, ...]] = {  # in Python-Markdown's order of trying them
+    "backtick": ("`",),
+    "escape": ("\\",),
+    "reference": ("[",),
+    "link": ("[",),
+    "image_link": ("![",),
+    "image_reference": ("![",),
+    "short_reference": ("[",),
+    "short_image_ref": ("![",),
+    "autolink": ("<",),
+    "automail": ("<",),
+    "linebreak": ("  \n",),
+    "html": ("<",),
+    "entity": ("&",),
+    "em_strong": ("*", "_"),
+    "footnote": ("[^",),
+    "site_link": ("[[",),
+    "site_cite": ("[@",),
+    "site_flag": ("[?]",),
+}
+INLINE_PATTERNS = list(_NEEDS)
+_MAY_MATCH = re.compile(r"[\[`\\<&*_]|  \n")  # any of the above
 
 
 class _QuickInline(markdown.treeprocessors.InlineProcessor):
-    """Python-Markdown's inline pass, except that text no inline pattern can match is left as it is at once,
-    instead of being tried against each of the twenty patterns in turn (a third of the time of a page)."""
+    """Python-Markdown's inline pass, except that a pattern is tried on a piece of text only when the text has
+    what the pattern needs, instead of every one of the eighteen patterns on every piece (a third of a page's time)."""
 
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
-        self._patterns = list(self.inlinePatterns)  # the registry re-checks its order on every index
+        names = sorted((n for n in INLINE_PATTERNS if n in self.inlinePatterns), key=self.inlinePatterns.get_index_for_name)
+        if len(names) == len(self.inlinePatterns):
+            self._patterns = [(self.inlinePatterns[n], _NEEDS[n]) for n in names]
+        else:  # patterns this code does not know: try them all, as Python-Markdown does
+            self._patterns = [(p, ("",)) for p in self.inlinePatterns]
         return super().run(tree, ancestors)
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803 (its name)
@@ -193,7 +212,11 @@ class _QuickInline(markdown.treeprocessors.InlineProcessor):
         patterns, at, start = self._patterns, patternIndex, 0
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
         while at < len(patterns):
-            data, matched, start = apply(patterns[at], data, at, start)
+            pattern, needs = patterns[at]
+            if any(n in data for n in needs):
+                data, matched, start = apply(pattern, data, at, start)
+            else:
+                matched, start = False, 0  # what a pattern that finds nothing returns
             if not matched:
                 at += 1
         return data
