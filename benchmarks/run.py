@@ -26,6 +26,7 @@ import datetime
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
 import platform
 import shutil
@@ -130,8 +131,23 @@ def _status(pid: int) -> dict[str, int]:
     return out
 
 
+_spawner: Any = None
+
+
 def timed(cmd: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None, timeout: float = 3600) -> Run:
-    """Run `cmd` once (output to `log`) and measure it from spawn to exit."""
+    """Run `cmd` once (output to `log`) and measure it from spawn to exit.
+
+    The run is started from a small helper process, not from this one: a child's `ru_maxrss` includes the memory of
+    the process that forked it (the kernel carries the high-water mark across `exec`), and this process holds
+    snapshots of whole output folders."""
+    global _spawner
+    if _spawner is None:
+        _spawner = multiprocessing.get_context("forkserver").Pool(1)
+    result: Run = _spawner.apply(_timed, (cmd, cwd, log, env, timeout))
+    return result
+
+
+def _timed(cmd: list[str], cwd: Path, log: Path, env: dict[str, str] | None, timeout: float) -> Run:
     load = float(loadavg())
     with open(log, "wb") as out:
         started = time.perf_counter()
