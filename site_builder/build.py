@@ -11,7 +11,7 @@ from .cache import build_key, previous_fingerprints, save_fingerprints
 from .content import Content, parse_content
 from .downloads import Data, joined
 from .errors import BuildFailed, SiteError
-from .fingerprint import page_fingerprints
+from .fingerprint import data_fingerprints, page_fingerprints
 from .output import Stamp, check_output, read_stamp, write_site
 from .pages import Page, plan_pages
 from .parallel import default_workers
@@ -58,13 +58,15 @@ def build(
     content, problems = validate(tree, base_url, workers)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
-    fingerprints = page_fingerprints(site, pages, tree, options)
+    fingerprints = page_fingerprints(site, pages, tree, options) | data_fingerprints(site, tree, options)
     unchanged = same_pages(fingerprints, previous_fingerprints(project, stamp.key if stamp else None), out)
     files = render(site, pages, tree, workers, unchanged, progress)
     stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
     save_fingerprints(project, key, fingerprints)
-    return Result({}, len(pages), warnings, time.perf_counter() - started, rendered=len(pages) - len(unchanged))
+    return Result(
+        {}, len(pages), warnings, time.perf_counter() - started, rendered=sum(output_file(p.path) not in unchanged for p in pages)
+    )
 
 
 def same_pages(fingerprints: dict[str, str], previous: dict[str, str], out: Path) -> frozenset[str]:
@@ -90,7 +92,8 @@ def build_files(
     content, problems = validate(tree, base_url, workers)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
-    fingerprints = page_fingerprints(site, pages, tree, {"base_url": base_url, "strict": strict})
+    options: dict[str, object] = {"base_url": base_url, "strict": strict}
+    fingerprints = page_fingerprints(site, pages, tree, options) | data_fingerprints(site, tree, options)
     old = previous.fingerprints if previous else {}
     kept = frozenset(f for f, fp in fingerprints.items() if old.get(f) == fp and previous and f in previous.files)
     files = {
@@ -99,7 +102,15 @@ def build_files(
     }
     seconds = time.perf_counter() - started
     state = State(tree, site, pages, (base_url, strict))
-    return Result(files, len(pages), warnings, seconds, rendered=len(pages) - len(kept), fingerprints=fingerprints, state=state)
+    return Result(
+        files,
+        len(pages),
+        warnings,
+        seconds,
+        rendered=sum(output_file(p.path) not in kept for p in pages),
+        fingerprints=fingerprints,
+        state=state,
+    )
 
 
 def validate(tree: Tree, base_url: str | None, workers: int = 1) -> tuple[Content, list[SiteError]]:
@@ -126,7 +137,7 @@ def render(
     unchanged: frozenset[str] = frozenset(),
     progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[tuple[str, Data | None]]:
-    """Every output file as (path, bytes), lazily and in order; (path, None) for an unchanged page to keep."""
+    """Every output file as (path, bytes), lazily and in order; (path, None) for an unchanged file to keep."""
     urls = Urls(site.content.config.base_url)
     todo = [p for p in pages if output_file(p.path) not in unchanged]
     for done, item in enumerate(render_pages(site, todo, tree.under("templates"), urls, workers), 1):
@@ -134,4 +145,4 @@ def render(
             progress(done, len(todo))
         yield item
     yield from ((name, None) for name in sorted(unchanged))
-    yield from extra_files(site, pages, urls, tree.under("static"))
+    yield from extra_files(site, pages, urls, tree.under("static"), unchanged)

@@ -28,8 +28,9 @@ def collection_paths(name: str) -> tuple[str, str]:
 Data = bytes | list[bytes]  # a file's bytes, or its bytes in pieces (a large file is never joined in memory)
 
 
-def data_files(site: Site, urls: Urls) -> Iterator[tuple[str, Data]]:
-    """Every download: JSON per record, JSON and CSV per collection, and the whole dataset (one at a time)."""
+def data_files(site: Site, urls: Urls, keep: frozenset[str] = frozenset()) -> Iterator[tuple[str, Data]]:
+    """Every download: JSON per record, JSON and CSV per collection, and the whole dataset (one at a time); files
+    named in `keep` are unchanged since the last build and are not made again."""
     content = site.content
     sources = content.sources_by_id
     licence = {"name": content.config.licence_name, "url": content.config.licence_url}
@@ -38,27 +39,36 @@ def data_files(site: Site, urls: Urls) -> Iterator[tuple[str, Data]]:
     everything: list[tuple[str, Data]] = []
     for coll in content.config.collections:
         records = content.records.get(coll.name, [])
+        json_path, csv_path = collection_paths(coll.name)
+        whole = json_path not in keep or DATASET not in keep  # the collection's records are needed as one list
         texts = []
         for r in records:
+            path = record_path(site, r)
+            if not whole and path in keep:
+                continue
             data = record_json(site, r, urls)
-            texts.append(_dumps(data).encode())
-            cited = {s: sources[s].data for s in sorted(_cited(r)) if s in sources}
-            yield record_path(site, r), _json({**data, "licence": licence, "bibliography": cited})
+            if whole:
+                texts.append(_dumps(data).encode())
+            if path not in keep:
+                cited = {s: sources[s].data for s in sorted(_cited(r)) if s in sources}
+                yield path, _json({**data, "licence": licence, "bibliography": cited})
         array = [b"[", b",".join(texts), b"]"]
         del texts
         everything.append((coll.name, array))
-        json_path, csv_path = collection_paths(coll.name)
-        head = {"collection": coll.name, "title": coll.title, "licence": licence}
-        yield json_path, _object([*_fields(head), ("records", array)])
-        yield csv_path, _csv(content.schemas.get(coll.name, {}), records, site, urls)
-    head = {"title": content.config.title, "url": urls.absolute(""), "licence": licence}
-    rest = {
-        "sources": [s.data for s in content.sources],
-        "timeline": [i.data for i in content.timeline],
-        "glossary": [i.data for i in content.glossary],
-        "charts": [i.data for i in content.charts],
-    }
-    yield DATASET, _object([*_fields(head), ("collections", _object(everything, newline=False)), *_fields(rest)])
+        if json_path not in keep:
+            head = {"collection": coll.name, "title": coll.title, "licence": licence}
+            yield json_path, _object([*_fields(head), ("records", array)])
+        if csv_path not in keep:
+            yield csv_path, _csv(content.schemas.get(coll.name, {}), records, site, urls)
+    if DATASET not in keep:
+        head = {"title": content.config.title, "url": urls.absolute(""), "licence": licence}
+        rest = {
+            "sources": [s.data for s in content.sources],
+            "timeline": [i.data for i in content.timeline],
+            "glossary": [i.data for i in content.glossary],
+            "charts": [i.data for i in content.charts],
+        }
+        yield DATASET, _object([*_fields(head), ("collections", _object(everything, newline=False)), *_fields(rest)])
 
 
 def joined(data: Data) -> bytes:

@@ -1,4 +1,4 @@
-"""What each page is made from, as a hash: a page whose hash is unchanged need not be rendered again.
+"""What each page (and download) is made from, as a hash: a file whose hash is unchanged need not be made again.
 
 A fingerprint covers the site-wide inputs every page may read (engine version, options, templates,
 site.yaml, schemas, sources, glossary, charts, the set of addresses) and the page's own: its files, the
@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from . import __version__
+from .downloads import DATASET, collection_paths, record_path
 from .pages import Page
 from .resolve import Site
 from .tree import Tree
@@ -67,6 +68,31 @@ def page_fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[s
         own.append([(a, site.targets[a].path, site.targets[a].title) for a in links if a in site.targets])
         own.append([(r.source, r.via, site.targets[r.source].title) for r in site.backlinks(address) if r.source in site.targets])
         result[output_file(page.path)] = _hash([shared, own])
+    return result
+
+
+def data_fingerprints(site: Site, tree: Tree, options: dict[str, object]) -> dict[str, str]:
+    """Download file → hash of what downloads.py makes it from: a record's JSON reads its fact file, its path, the
+    licence (site.yaml) and the sources it cites; a collection's JSON and CSV read all its records and its schema;
+    the dataset reads everything."""
+    content, files = site.content, tree.files
+
+    def digest(name: str) -> str:
+        return _digest(files.get(name, b""))
+
+    base = [__version__, options, digest("content/site.yaml")]
+    sources = digest("content/sources.yaml")
+    result, collections = {}, []
+    for coll in content.config.collections:
+        records = content.records.get(coll.name, [])
+        rows = [(r.address, site.targets[r.address].path, digest(r.yaml_path)) for r in records]
+        for r, row in zip(records, rows, strict=True):
+            result[record_path(site, r)] = _hash([*base, sources, row])
+        whole = _hash([*base, digest(f"content/{coll.schema_file}"), coll.name, rows])
+        result.update(dict.fromkeys(collection_paths(coll.name), whole))
+        collections.append(whole)
+    data_files = [digest(f"content/{name}.yaml") for name in ("sources", "timeline", "glossary", "charts")]
+    result[DATASET] = _hash([*base, data_files, collections])
     return result
 
 

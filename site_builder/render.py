@@ -142,8 +142,11 @@ def _located(exc: Exception, name: str) -> SiteError:
     return SiteError(path, f"template error: {type(exc).__name__}: {exc}", "fix the template", line)
 
 
-def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, bytes]) -> Iterator[tuple[str, Data]]:
-    """Static assets, published schemas, sitemap.xml, robots.txt, .nojekyll, downloads and the feed, one by one."""
+def extra_files(
+    site: Site, pages: list[Page], urls: Urls, static: dict[str, bytes], keep: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, Data]]:
+    """Static assets, published schemas, sitemap.xml, robots.txt, .nojekyll, downloads (but those in `keep`, which
+    are unchanged) and the feed, one by one."""
     yield from ((f"static/{name}", data) for name, data in static.items())
     for coll, schema in site.content.schemas.items():
         name = site.content.schema_files[coll].rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
@@ -164,7 +167,7 @@ def extra_files(site: Site, pages: list[Page], urls: Urls, static: dict[str, byt
     )
     yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {urls.absolute('sitemap.xml')}\n".encode()
     yield NOJEKYLL, b""
-    yield from data_files(site, urls)
+    yield from data_files(site, urls, keep)
     yield FEED, atom(site, urls, site.dates)
 
 

@@ -144,3 +144,27 @@ def test_a_prose_edit_that_breaks_the_page_is_reported_not_kept(project: Path) -
     with pytest.raises(BuildFailed) as failed:
         build_files(read_project(project), previous=first)
     assert "content/companies/beta.md" in failed.value.report()
+
+
+def test_downloads_are_written_again_only_when_what_they_read_changed(project: Path) -> None:
+    out = project / "_site"
+    build(project, out)
+
+    def inodes() -> dict[str, int]:
+        names = ["companies/alpha/index.json", "companies/beta/index.json", "companies/index.json", "data/dataset.json"]
+        return {name: (out / name).stat().st_ino for name in names}
+
+    before = inodes()
+    edit(project / "content/companies/beta.md", "Beta supplies", "Beta now supplies")  # prose: no download reads it
+    build(project, out)
+    assert inodes() == before
+    edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
+    build(project, out)
+    after = inodes()
+    assert after["companies/alpha/index.json"] == before["companies/alpha/index.json"]
+    assert {n for n in after if after[n] != before[n]} == {
+        "companies/beta/index.json",
+        "companies/index.json",
+        "data/dataset.json",
+    }
+    assert b"cell maker" in (out / "companies/beta/index.json").read_bytes()
