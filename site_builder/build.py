@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import record_cache
 from .cache import build_key, previous_fingerprints, save_fingerprints
 from .content import Content, parse_content
 from .downloads import Data, joined
@@ -16,6 +17,7 @@ from .output import Stamp, check_output, read_stamp, write_site
 from .pages import Page, plan_pages
 from .parallel import default_workers
 from .prose_edits import State, rebuild_prose
+from .record_cache import RecordStore
 from .render import extra_files, render_pages
 from .resolve import Site, resolve
 from .tree import Tree, read_tree
@@ -55,7 +57,8 @@ def build(
         return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], time.perf_counter() - started, unchanged=True)
     tree = read_tree(project)
     workers = default_workers() if workers is None else workers
-    content, problems = validate(tree, base_url, workers)
+    parsed = record_cache.load(project)
+    content, problems = validate(tree, base_url, workers, parsed)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
     fingerprints = page_fingerprints(site, pages, tree, options) | data_fingerprints(site, tree, options)
@@ -64,6 +67,7 @@ def build(
     stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
     save_fingerprints(project, key, fingerprints)
+    record_cache.save(project, parsed)  # last: writing it while the site is made would add to the peak memory
     return Result(
         {}, len(pages), warnings, time.perf_counter() - started, rendered=sum(output_file(p.path) not in unchanged for p in pages)
     )
@@ -113,9 +117,11 @@ def build_files(
     )
 
 
-def validate(tree: Tree, base_url: str | None, workers: int = 1) -> tuple[Content, list[SiteError]]:
+def validate(
+    tree: Tree, base_url: str | None, workers: int = 1, parsed: RecordStore | None = None
+) -> tuple[Content, list[SiteError]]:
     """Parse and check every content file; stop only when the site's settings are unusable."""
-    content, errors = parse_content(tree, base_url, workers)
+    content, errors = parse_content(tree, base_url, workers, parsed)
     if content is None:
         raise BuildFailed(errors)
     return content, errors

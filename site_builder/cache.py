@@ -1,12 +1,13 @@
 """Know when a build would change nothing: a key over every input's content hash, kept in .site-builder-cache/.
 
 Like git's index, the manifest maps each file's (size, mtime) to its content hash, so an unchanged project is
-recognised from `stat` alone and only changed files are read again. The key also covers the engine's version,
+recognised from `stat` alone and only changed files are read again. The key also covers the engine's code,
 the build options and the git commit (page dates come from history). Deleting the folder is always safe.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -21,12 +22,21 @@ CACHE_DIR = ".site-builder-cache"
 MANIFEST = "manifest.json"
 
 
+@functools.cache
+def engine_digest() -> str:
+    """A hash of site_builder's own code: a changed engine never reuses what an older one made."""
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def build_key(project: Path, options: dict[str, object]) -> str:
     """A hash of everything a build reads: file contents, engine version, options and the git commit."""
     cache = project / CACHE_DIR
     old: dict[str, list[object]] = _load(cache / MANIFEST)
     manifest: dict[str, list[object]] = {}
-    digest = hashlib.sha256(json.dumps([__version__, options, _git_head(project)], sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps([engine_digest(), options, _git_head(project)], sort_keys=True).encode())
     for rel, path in input_paths(project):
         stat = os.lstat(path)
         size, mtime = stat.st_size, stat.st_mtime_ns

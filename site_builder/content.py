@@ -6,7 +6,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import schema as schemas
 from . import yamlfile
@@ -15,6 +15,9 @@ from .errors import SiteError, did_you_mean
 from .parallel import map_ordered
 from .tree import Tree
 from .yamlfile import Located, Mark, Path_
+
+if TYPE_CHECKING:
+    from .record_cache import RecordStore
 
 FACT_KEYS = {"value", "sources", "status", "note"}
 STATUSES = ("unconfirmed", "weak")
@@ -226,8 +229,11 @@ PAGE_SCHEMA = {
 }
 
 
-def parse_content(tree: Tree, base_url: str | None = None, workers: int = 1) -> tuple[Content | None, list[SiteError]]:
-    """Parse and validate every content file (records on `workers` cores); return all problems, not just the first."""
+def parse_content(
+    tree: Tree, base_url: str | None = None, workers: int = 1, store: RecordStore | None = None
+) -> tuple[Content | None, list[SiteError]]:
+    """Parse and validate every content file (records on `workers` cores, those in `store` taken from it);
+    return all problems, not just the first."""
     files = tree.under("content")
     errors: list[SiteError] = []
     site = _load(files, "site.yaml", errors, required=True)
@@ -255,7 +261,7 @@ def parse_content(tree: Tree, base_url: str | None = None, workers: int = 1) -> 
         dates=dict(tree.dates),
     )
     jobs = [job for coll in config.collections for job in _record_jobs(files, coll, schema_map.get(coll.name), errors)]
-    for (coll_name, slug, *_), (record, found) in zip(jobs, _parse_records(jobs, workers), strict=True):
+    for (coll_name, slug, *_), (record, found) in zip(jobs, _parse_records(jobs, workers, store), strict=True):
         errors.extend(found)
         if record is not None:
             content.records[coll_name].append(record)
@@ -334,14 +340,20 @@ ParsedRecord = tuple["Record | None", tuple[SiteError, ...]]
 _last_parsed: dict[RecordJob, ParsedRecord] = {}
 
 
-def _parse_records(jobs: list[RecordJob], workers: int) -> list[ParsedRecord]:
+def _parse_records(jobs: list[RecordJob], workers: int, store: RecordStore | None = None) -> list[ParsedRecord]:
     """Every job's record and problems, in order; the new ones parsed on `workers` cores."""
     global _last_parsed
-    todo = [job for job in jobs if job not in _last_parsed]
+    known = dict(_last_parsed)
+    if store is not None:
+        known.update((job, hit) for job in jobs if job not in known and (hit := store.get(job)) is not None)
+    todo = [job for job in jobs if job not in known]
     parse = _parse_record if workers < 2 else _parse_record_lean
-    parsed = {job: _restore_texts(job, found) for job, found in zip(todo, map_ordered(parse, todo, workers), strict=True)}
-    known = {**_last_parsed, **parsed}
+    known.update((job, _restore_texts(job, found)) for job, found in zip(todo, map_ordered(parse, todo, workers), strict=True))
     _last_parsed = {job: known[job] for job in jobs}
+    if store is not None:
+        for job in jobs:
+            store.keep(job, known[job])
+        store.forget_keys()
     return [known[job] for job in jobs]
 
 

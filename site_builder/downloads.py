@@ -52,7 +52,10 @@ def data_files(site: Site, urls: Urls, keep: frozenset[str] = frozenset()) -> It
             if path not in keep:
                 cited = {s: sources[s].data for s in sorted(_cited(r)) if s in sources}
                 yield path, _json({**data, "licence": licence, "bibliography": cited})
-        array = [b"[", b",".join(texts), b"]"]
+        array = [b"["]  # the records' texts themselves, with commas between: never joined into one copy
+        for n, text in enumerate(texts):
+            array += [b",", text] if n else [text]
+        array.append(b"]")
         del texts
         everything.append((coll.name, array))
         if json_path not in keep:

@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any
 
-from . import __version__
+from .cache import engine_digest
 from .downloads import DATASET, collection_paths, record_path
 from .pages import Page
 from .resolve import Site
@@ -28,7 +28,7 @@ def page_fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[s
     files = tree.files
     shared = _hash(
         [
-            __version__,
+            engine_digest(),
             options,
             sorted(site.targets),
             [
@@ -80,7 +80,7 @@ def data_fingerprints(site: Site, tree: Tree, options: dict[str, object]) -> dic
     def digest(name: str) -> str:
         return _digest(files.get(name, b""))
 
-    base = [__version__, options, digest("content/site.yaml")]
+    base = [engine_digest(), options, digest("content/site.yaml")]
     sources = digest("content/sources.yaml")
     result, collections = {}, []
     for coll in content.config.collections:

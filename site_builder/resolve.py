@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Any
 
 from . import markup
@@ -74,7 +74,7 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
     targets, errors = _targets(content, parts)
     site = Site(content, targets, parts=parts)
     sources = content.sources_by_id
-    cites: list[Cite] = []
+    cites = _Cites(sources, errors)
 
     finders = {name: _RefFinder(schema) for name, schema in content.schemas.items()}
     for record in content.all_records():
@@ -88,22 +88,22 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
                 site.refs.append(Ref(record.address, address, _field_title(schema, at[0])))
         for fact in record.facts.values():
             for i, src in enumerate(fact.sources):
-                cites.append((src, record.address, partial(_where, record.yaml_path, record.source_mark, fact, i)))
+                cites.add(src, record.address, _where, record.yaml_path, record.source_mark, fact, i)
         record_sources = record.data.get("sources", [])
         for i, src in enumerate(record_sources if isinstance(record_sources, list) else []):
             if not isinstance(src, str):
                 continue  # the schema check has already reported it
-            cites.append((src, record.address, partial(_where, record.yaml_path, record.mark, ("sources", i))))
+            cites.add(src, record.address, _where, record.yaml_path, record.mark, ("sources", i))
         if record.md_path:
             _markdown(site, record.address, record.md_text, record.md_path, 1, errors, cites)
 
     for doc, address in _documents(content):
         _markdown(site, address, doc.body, doc.path, doc.body_line, errors, cites)
         for i, src in enumerate(doc.meta.get("sources", [])):
-            cites.append((src, address, partial(_fixed, doc.path, *doc.marks.get(("sources", i), (1, 1)))))
+            cites.add(src, address, _fixed, doc.path, *doc.marks.get(("sources", i), (1, 1)))
         for n, fig in enumerate(doc.meta.get("key_figures", [])):
-            figure_at = partial(_fixed, doc.path, *doc.marks.get(("key_figures", n, "sources"), (1, 1)))
-            cites += [(src, address, figure_at) for src in fig.get("sources", [])]
+            for src in fig.get("sources", []):
+                cites.add(src, address, _fixed, doc.path, *doc.marks.get(("key_figures", n, "sources"), (1, 1)))
 
     for kind, items in (("timeline", content.timeline), ("glossary", content.glossary), ("charts", content.charts)):
         for item in items:
@@ -117,14 +117,7 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
         line, col = content.config.marks.get(("methodology",), (1, 1))
         errors.append(_unknown("content/site.yaml", "methodology page", content.config.methodology, targets, line, col))
 
-    for src, address, where in cites:
-        if src not in sources:
-            path, line, col = where()
-            errors.append(_unknown(path, "source id", src, sources, line, col))
-        else:
-            users = site.cited_by.setdefault(src, [])
-            if address not in users:
-                users.append(address)
+    site.cited_by = {src: list(users) for src, users in cites.users.items()}
     warnings = [
         SiteError(s.path, f"source '{ident}' is not cited anywhere", "cite it with [@" + ident + "] or remove it", *s.mark("id"))
         for ident, s in sources.items()
@@ -133,8 +126,20 @@ def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
     return site, errors, warnings
 
 
-# A citation: (source id, citing address, where it stands). Positions are worked out only for an unknown id.
-Cite = tuple[str, str, Callable[[], tuple[str, int, int]]]
+class _Cites:
+    """Citations as they are found: each source id checked at once; where it stands is worked out (by calling
+    `where(*args)`) only for an unknown id, so nothing is kept per citation but who cites what."""
+
+    def __init__(self, sources: dict[str, Item], errors: list[SiteError]) -> None:
+        self.sources, self.errors = sources, errors
+        self.users: dict[str, dict[str, None]] = {}  # source id -> citing addresses, in the order first seen
+
+    def add(self, src: str, address: str, where: Callable[..., tuple[str, int, int]], *args: Any) -> None:
+        if src in self.sources:
+            self.users.setdefault(src, {})[address] = None
+        else:
+            path, line, col = where(*args)
+            self.errors.append(_unknown(path, "source id", src, self.sources, line, col))
 
 
 def _where(path: str, mark: Callable[..., tuple[int, int]], *args: Any) -> tuple[str, int, int]:
@@ -205,32 +210,32 @@ def _markdown(
     path: str,
     first_line: int,
     errors: list[SiteError],
-    cites: list[Cite],
+    cites: _Cites,
 ) -> None:
     for m in markup.scan(text):
         line = first_line + m.line - 1
         if m.kind == "cite":
-            cites.append((m.target, address, partial(_fixed, path, line, m.col)))
+            cites.add(m.target, address, _fixed, path, line, m.col)
         elif m.target.split("#")[0] not in site.targets:
             errors.append(_unknown(path, "link target", m.target, site.targets, line, m.col))
         else:
             site.refs.append(Ref(address, m.target.split("#")[0], "text"))
 
 
-def _item_refs(site: Site, kind: str, item: Item, errors: list[SiteError], cites: list[Cite]) -> None:
+def _item_refs(site: Site, kind: str, item: Item, errors: list[SiteError], cites: _Cites) -> None:
     for link in item.get("links", []):
         if link.split("#")[0] not in site.targets:
             errors.append(_unknown(item.path, "link target", link, site.targets, *item.mark("links")))
         elif kind == "timeline":
             site.refs.append(Ref("timeline", link.split("#")[0], "timeline"))
     for i, src in enumerate(item.get("sources", [])):
-        cites.append((src, kind, partial(_where, item.path, item.mark, "sources", i)))
+        cites.add(src, kind, _where, item.path, item.mark, "sources", i)
     for key in ("title", "text", "definition", "note"):
         if isinstance(item.get(key), str):
             line, col = item.mark(key)
             for m in markup.scan(item.get(key)):
                 if m.kind == "cite":
-                    cites.append((m.target, kind, partial(_fixed, item.path, line, col)))
+                    cites.add(m.target, kind, _fixed, item.path, line, col)
                 elif m.target.split("#")[0] not in site.targets:
                     errors.append(_unknown(item.path, "link target", m.target, site.targets, line, col))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 from site_builder.build import build
@@ -87,3 +89,70 @@ def test_warnings_are_repeated_when_nothing_changed(project: Path) -> None:
     first = build(project, out)
     second = build(project, out)
     assert second.unchanged and [str(w) for w in second.warnings] == [str(w) for w in first.warnings] != []
+
+
+# --- Parsed records kept between builds (.site-builder-cache/records.json) ---------------------------------------------
+
+
+def _records_cache(project: Path) -> dict[str, object]:
+    data = json.loads((project / CACHE_DIR / "records.json").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _fresh_build_equals_a_cold_one(project: Path, tmp_path: Path) -> None:
+    """Build with the CLI (a fresh process: no in-memory memo) and compare with a cold build of a copy."""
+    proc = run_cli("build", "--no-search", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    cold = tmp_path / "cold"
+    shutil.rmtree(cold, ignore_errors=True)
+    shutil.copytree(project, cold, ignore=shutil.ignore_patterns("_site", CACHE_DIR))
+    assert run_cli("build", "--no-search", cwd=cold).returncode == 0
+    assert read_tree(project / "_site") == read_tree(cold / "_site")
+
+
+def test_a_fresh_build_takes_unchanged_records_from_the_cache_and_parses_the_edited_one(project: Path, tmp_path: Path) -> None:
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    first = _records_cache(project)
+    records = [p for p in (project / "content").glob("*/*.yaml") if p.parent.name != "schemas"]
+    assert len(first) == len(records) == 3  # every record parsed cleanly
+    edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
+    _fresh_build_equals_a_cold_one(project, tmp_path)
+    second = _records_cache(project)
+    assert len(set(first) - set(second)) == 1 and len(set(second) - set(first)) == 1  # only beta's entry is new
+    assert b"cell maker" in (project / "_site/companies/beta/index.html").read_bytes()
+
+
+def test_a_wrong_or_foreign_records_cache_is_never_used(project: Path, tmp_path: Path) -> None:
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    cache = project / CACHE_DIR / "records.json"
+    entries = _records_cache(project)
+    md = project / "content/companies/beta.md"
+    for n, garbage in enumerate(
+        ["not json", "[1, 2]", json.dumps({key: {"data": 1} for key in entries}), json.dumps(dict.fromkeys(entries, 7))]
+    ):
+        cache.write_text(garbage, encoding="utf-8")
+        md.write_text(md.read_text(encoding="utf-8") + f"\nEdit {n}.\n", encoding="utf-8")  # so the build runs
+        _fresh_build_equals_a_cold_one(project, tmp_path)
+
+
+def test_a_record_with_a_problem_is_not_kept(project: Path) -> None:
+    edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: [not, text]")
+    proc = run_cli("build", "--no-search", cwd=project)
+    assert proc.returncode == 1 and "content/companies/beta.yaml" in proc.stderr
+    proc = run_cli("build", "--no-search", cwd=project)  # the same problem is reported again, not skipped
+    assert proc.returncode == 1 and "content/companies/beta.yaml" in proc.stderr
+
+
+def test_the_records_cache_is_what_a_fresh_build_reads(project: Path) -> None:
+    """Proof that entries are used, not only written: a planted change to alpha's entry shows where beta's edited
+    page links to alpha (alpha's own page is kept: its files did not change)."""
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    entries = _records_cache(project)
+    (alpha,) = [e for e in entries.values() if isinstance(e, dict) and e["data"].get("title") == "Alpha Motors"]
+    alpha["data"]["title"] = "Alpha From The Cache"
+    (project / CACHE_DIR / "records.json").write_text(json.dumps(entries), encoding="utf-8")
+    md = project / "content/companies/beta.md"
+    md.write_text(md.read_text(encoding="utf-8") + "\nAn edit.\n", encoding="utf-8")
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    assert b"Alpha From The Cache" in (project / "_site/companies/beta/index.html").read_bytes()
