@@ -10,8 +10,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import fastjsonschema
 import jsonschema
+
+try:  # an accelerator: without it, jsonschema checks everything (slower, same results)
+    import fastjsonschema
+except ImportError:  # pragma: no cover - installed with site_builder
+    fastjsonschema = None  # type: ignore[assignment]
 from jsonschema import Draft202012Validator
 
 from .errors import SiteError, did_you_mean
@@ -149,7 +153,7 @@ def _quick_check(schema_json: str) -> Callable[[Any], bool] | None:
     """A compiled yes/no check, about 20 times faster than jsonschema; None when the schema is outside what it
     provably agrees on. Only a "no" needs jsonschema, which then explains every error."""
     schema = json.loads(schema_json)
-    if not _quick_safe(schema, at_top=True):
+    if fastjsonschema is None or not _quick_safe(schema, at_top=True):
         return None
     schema.pop("$schema", None)
     formats = {"date": lambda v: _is_date(v), "uri": lambda v: _is_uri(v)}

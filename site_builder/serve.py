@@ -21,17 +21,19 @@ import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from tornado import httpserver, netutil
 
-from . import changes
 from .build import Result, build_files
-from .changes import Notifier
 from .errors import BuildFailed, SiteError, display_path
 from .preview_server import Preview, Site, base_path, error_page, make_app
 from .tree import FOLDERS, Stamp, read_tree, reread, skipped
 from .urls import built_base_url
+
+if TYPE_CHECKING:
+    from .changes import Notifier
 
 SETTLE = 0.03  # a burst of saves is over when nothing changed for this long (seconds)
 MAX_SETTLE = 1.0  # ...or when it has gone on this long: build anyway
@@ -80,7 +82,7 @@ async def _serve(project: Path, host: str, port: int, open_browser: bool, base_u
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
             loop.add_signal_handler(sig, stop.set)
-    notifier = changes.start(project) if not poll else None  # before the first scan: no save falls in between
+    notifier = None if poll else _notifier(project)  # before the first scan: no save falls in between
     seen = scan(project)
     build = Builder(project, base_url)
     outcome = build()
@@ -114,6 +116,15 @@ async def _serve(project: Path, host: str, port: int, open_browser: bool, base_u
             await asyncio.wait_for(server.close_all_connections(), 2)
     _say("Stopped.")
     return 0
+
+
+def _notifier(project: Path) -> Notifier | None:
+    """OS file notifications for the project, or None (then the watcher polls)."""
+    try:
+        from . import changes
+    except ImportError:  # watchdog is missing: polling works everywhere
+        return None
+    return changes.start(project)
 
 
 def _listen(preview: Preview, host: str, port: int, console: Console) -> httpserver.HTTPServer | None:
