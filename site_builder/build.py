@@ -12,7 +12,7 @@ from .cache import build_key, previous_fingerprints, save_fingerprints
 from .content import Content, parse_content
 from .downloads import Data, joined
 from .errors import BuildFailed, SiteError
-from .fingerprint import data_fingerprints, page_fingerprints
+from .fingerprint import fingerprints as make_fingerprints
 from .output import Stamp, check_output, read_stamp, write_site
 from .pages import Page, plan_pages
 from .parallel import default_workers
@@ -61,16 +61,14 @@ def build(
     content, problems = validate(tree, base_url, workers, parsed)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
-    fingerprints = page_fingerprints(site, pages, tree, options) | data_fingerprints(site, tree, options)
+    fingerprints = make_fingerprints(site, pages, tree, options)
     unchanged = same_pages(fingerprints, previous_fingerprints(project, stamp.key if stamp else None), out)
     files = render(site, pages, tree, workers, unchanged, progress)
     stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
     save_fingerprints(project, key, fingerprints)
     record_cache.save(project, parsed)  # last: writing it while the site is made would add to the peak memory
-    return Result(
-        {}, len(pages), warnings, time.perf_counter() - started, rendered=sum(output_file(p.path) not in unchanged for p in pages)
-    )
+    return Result({}, len(pages), warnings, time.perf_counter() - started, rendered=_rendered(pages, unchanged))
 
 
 def same_pages(fingerprints: dict[str, str], previous: dict[str, str], out: Path) -> frozenset[str]:
@@ -96,8 +94,7 @@ def build_files(
     content, problems = validate(tree, base_url, workers)
     site, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(site)
-    options: dict[str, object] = {"base_url": base_url, "strict": strict}
-    fingerprints = page_fingerprints(site, pages, tree, options) | data_fingerprints(site, tree, options)
+    fingerprints = make_fingerprints(site, pages, tree, {"base_url": base_url, "strict": strict})
     old = previous.fingerprints if previous else {}
     kept = frozenset(f for f, fp in fingerprints.items() if old.get(f) == fp and previous and f in previous.files)
     files = {
@@ -106,15 +103,11 @@ def build_files(
     }
     seconds = time.perf_counter() - started
     state = State(tree, site, pages, (base_url, strict))
-    return Result(
-        files,
-        len(pages),
-        warnings,
-        seconds,
-        rendered=sum(output_file(p.path) not in kept for p in pages),
-        fingerprints=fingerprints,
-        state=state,
-    )
+    return Result(files, len(pages), warnings, seconds, rendered=_rendered(pages, kept), fingerprints=fingerprints, state=state)
+
+
+def _rendered(pages: list[Page], kept: frozenset[str]) -> int:
+    return sum(output_file(p.path) not in kept for p in pages)
 
 
 def validate(

@@ -22,6 +22,11 @@ from .urls import output_file
 SITE_WIDE = ("content/site.yaml", "content/sources.yaml", "content/glossary.yaml", "content/charts.yaml")
 
 
+def fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[str, object]) -> dict[str, str]:
+    """Output file → hash of everything it is made from, for every page and download."""
+    return page_fingerprints(site, pages, tree, options) | data_fingerprints(site, tree, options)
+
+
 def page_fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[str, object]) -> dict[str, str]:
     """Output file → hash of everything its page reads."""
     content = site.content
