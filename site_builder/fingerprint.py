@@ -24,23 +24,36 @@ SITE_WIDE = ("content/site.yaml", "content/sources.yaml", "content/glossary.yaml
 
 def fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[str, object]) -> dict[str, str]:
     """Output file → hash of everything it is made from, for every page and download."""
-    return page_fingerprints(site, pages, tree, options) | data_fingerprints(site, tree, options)
+    digest = _Digests(tree.files)  # a fact file is read by its page, its collection's page and its downloads
+    return page_fingerprints(site, pages, tree, options, digest) | data_fingerprints(site, tree, options, digest)
 
 
-def page_fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[str, object]) -> dict[str, str]:
+class _Digests:
+    """The hash of each input file, worked out once per build."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files: dict[str, bytes] = files
+        self.known: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        if name not in self.known:
+            self.known[name] = hashlib.sha256(self.files.get(name, b"")).hexdigest()
+        return self.known[name]
+
+
+def page_fingerprints(
+    site: Site, pages: list[Page], tree: Tree, options: dict[str, object], digest: _Digests | None = None
+) -> dict[str, str]:
     """Output file → hash of everything its page reads."""
     content = site.content
     files = tree.files
+    digest = digest or _Digests(files)
     shared = _hash(
         [
             engine_digest(),
             options,
             sorted(site.targets),
-            [
-                (k, _digest(v))
-                for k, v in sorted(files.items())
-                if k.startswith(("templates/", "content/schemas/")) or k in SITE_WIDE
-            ],
+            [(k, digest(k)) for k in sorted(files) if k.startswith(("templates/", "content/schemas/")) or k in SITE_WIDE],
         ]
     )
     dates = site.dates
@@ -57,16 +70,16 @@ def page_fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[s
         address = page.address
         if page.kind == "record":
             record = records[address]
-            own += [_digest(files.get(record.yaml_path, b"")), _digest(files.get(record.md_path, b""))]
+            own += [digest(record.yaml_path), digest(record.md_path)]
         elif page.kind == "collection":
-            own += [(r.address, _digest(files.get(r.yaml_path, b""))) for r in content.records.get(address, [])]
+            own += [(r.address, digest(r.yaml_path)) for r in content.records.get(address, [])]
             own.append(every_target)
         elif page.kind in ("page", "home"):
             doc = content.home if page.kind == "home" else next(p for p in content.pages if f"pages/{p.slug}" == address)
-            own.append(_digest(files.get(doc.path, b"")) if doc else "")
+            own.append(digest(doc.path) if doc else "")
             own.append([(c.name, len(content.records.get(c.name, []))) for c in content.config.collections])
         else:
-            own += [_digest(files.get("content/timeline.yaml", b"")), every_target]
+            own += [digest("content/timeline.yaml"), every_target]
             if page.kind == "bibliography":
                 own.append(every_citation)
         links = sorted(outgoing.get(address, set()))
@@ -76,15 +89,12 @@ def page_fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[s
     return result
 
 
-def data_fingerprints(site: Site, tree: Tree, options: dict[str, object]) -> dict[str, str]:
+def data_fingerprints(site: Site, tree: Tree, options: dict[str, object], digest: _Digests | None = None) -> dict[str, str]:
     """Download file → hash of what downloads.py makes it from: a record's JSON reads its fact file, its path, the
     licence (site.yaml) and the sources it cites; a collection's JSON and CSV read all its records and its schema;
     the dataset reads everything."""
-    content, files = site.content, tree.files
-
-    def digest(name: str) -> str:
-        return _digest(files.get(name, b""))
-
+    content = site.content
+    digest = digest or _Digests(tree.files)
     base = [engine_digest(), options, digest("content/site.yaml")]
     sources = digest("content/sources.yaml")
     result, collections = {}, []
@@ -99,10 +109,6 @@ def data_fingerprints(site: Site, tree: Tree, options: dict[str, object]) -> dic
     data_files = [digest(f"content/{name}.yaml") for name in ("sources", "timeline", "glossary", "charts")]
     result[DATASET] = _hash([*base, data_files, collections])
     return result
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _hash(value: Any) -> str:

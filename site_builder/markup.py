@@ -198,18 +198,21 @@ class _QuickInline(markdown.treeprocessors.InlineProcessor):
     """Python-Markdown's inline pass, except that a pattern is tried on a piece of text only when the text has
     what the pattern needs, instead of every one of the eighteen patterns on every piece (a third of a page's time)."""
 
+    _patterns: list[tuple[Any, tuple[str, ...]]] | None = None
+
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
-        names = sorted((n for n in INLINE_PATTERNS if n in self.inlinePatterns), key=self.inlinePatterns.get_index_for_name)
-        if len(names) == len(self.inlinePatterns):
-            self._patterns = [(self.inlinePatterns[n], _NEEDS[n]) for n in names]
-        else:  # patterns this code does not know: try them all, as Python-Markdown does
-            self._patterns = [(p, ("",)) for p in self.inlinePatterns]
+        if self._patterns is None:  # once per Markdown instance: its patterns are set when it is made
+            names = sorted((n for n in INLINE_PATTERNS if n in self.inlinePatterns), key=self.inlinePatterns.get_index_for_name)
+            if len(names) == len(self.inlinePatterns):
+                self._patterns = [(self.inlinePatterns[n], _NEEDS[n]) for n in names]
+            else:  # patterns this code does not know: try them all, as Python-Markdown does
+                self._patterns = [(p, ("",)) for p in self.inlinePatterns]
         return super().run(tree, ancestors)
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803 (its name)
         if isinstance(data, markdown.util.AtomicString) or not _MAY_MATCH.search(data):
             return data
-        patterns, at, start = self._patterns, patternIndex, 0
+        patterns, at, start = self._patterns or [], patternIndex, 0  # set by run(), which calls this
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
         while at < len(patterns):
             pattern, needs = patterns[at]

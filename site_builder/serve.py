@@ -29,7 +29,7 @@ from tornado import httpserver, netutil
 from .build import Result, build_files
 from .errors import BuildFailed, SiteError, display_path
 from .preview_server import Preview, Site, base_path, error_page, make_app
-from .tree import FOLDERS, Stamp, read_tree, reread, skipped
+from .tree import BROKEN, FOLDERS, Stamp, read_tree, reread, skipped, stamp_of
 from .urls import built_base_url
 
 if TYPE_CHECKING:
@@ -270,10 +270,10 @@ def _restamp(project: Path, rel: str, stamps: dict[str, Stamp]) -> None:
     path = os.path.join(project, rel)
     try:
         st = os.stat(path)
-        stamps[rel] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        stamps[rel] = stamp_of(st)
     except OSError:
         if os.path.lexists(path):
-            stamps[rel] = (0, 0, -1, 0)
+            stamps[rel] = BROKEN
         else:
             stamps.pop(rel, None)
 
@@ -300,10 +300,9 @@ def _scan(folder: str, rel: str, stamps: dict[str, Stamp]) -> None:
                 if not entry.is_symlink():  # read_tree does not follow links to folders either
                     _scan(entry.path, f"{rel}/{entry.name}", stamps)
             else:
-                st = entry.stat()
-                stamps[f"{rel}/{entry.name}"] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+                stamps[f"{rel}/{entry.name}"] = stamp_of(entry.stat())
         except OSError:  # a broken link, or a file deleted just now
-            stamps[f"{rel}/{entry.name}"] = (0, 0, -1, 0)
+            stamps[f"{rel}/{entry.name}"] = BROKEN
 
 
 class Console:

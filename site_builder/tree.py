@@ -15,6 +15,12 @@ FOLDERS = ("content", "templates", "static")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _SKIP = {".git", "__pycache__", ".DS_Store", "node_modules"}
 Stamp = tuple[int, int, int, int]  # mtime and ctime in ns, size, inode
+BROKEN: Stamp = (0, 0, -1, 0)  # a link that leads nowhere
+
+
+def stamp_of(st: os.stat_result) -> Stamp:
+    """What `stat` says of a file, enough to tell that it changed."""
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ def read_tree(root: Path, previous: Tree | None = None) -> Tree:
         if st.st_size > MAX_FILE_BYTES:
             errors.append(SiteError(rel, "file is larger than 50 MB", "split it or remove it"))
             continue
-        stamps[rel] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        stamps[rel] = stamp_of(st)
         reuse = previous is not None and old.get(rel) == stamps[rel] and stat.S_ISREG(st.st_mode)
         files[rel] = previous.files[rel] if reuse and previous is not None else _read(path)
     if errors:
@@ -76,7 +82,7 @@ def reread(tree: Tree, stamps: dict[str, Stamp]) -> Tree | None:
             st = os.lstat(path)
             if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
                 return None
-            new_stamps[rel] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            new_stamps[rel] = stamp_of(st)
             files[rel] = _read(path)
         except OSError:
             return None
