@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .content import Item
-from .markup import flag_html
 
 
 @dataclass
@@ -20,25 +20,30 @@ class Reference:
 class Citations:
     """The citations of one page, numbered as they are first met."""
 
-    def __init__(self, sources: dict[str, Item], flag_href: str) -> None:
-        self.sources, self.flag_href = sources, flag_href
+    def __init__(self, sources: dict[str, Item], flag: Callable[[str], str]) -> None:
+        self.sources, self.flag = sources, flag
         self.refs: dict[str, Reference] = {}
 
-    def cite(self, source_id: str) -> list[tuple[str, str]]:
-        """The HTML of one citation of `source_id`, as (kind, html) pieces: the number and any weak marker."""
+    def cite(self, source_id: str) -> str:
+        """The HTML of one citation of `source_id`: its number, linked to the reference."""
         ref = self.refs.get(source_id)
         if ref is None:
             ref = self.refs[source_id] = Reference(len(self.refs) + 1, self.sources[source_id])
         anchor = f"cite-{ref.number}-{len(ref.backrefs) + 1}"
         ref.backrefs.append(anchor)
-        pieces = [("cite", f'<sup class="cite" id="{anchor}"><a href="#ref-{ref.number}">[{ref.number}]</a></sup>')]
-        if ref.source.get("reliability") == "weak":
-            pieces.append(("flag", flag_html("weak", self.flag_href)))
-        return pieces
+        return f'<sup class="cite" id="{anchor}" data-pagefind-ignore><a href="#ref-{ref.number}">[{ref.number}]</a></sup>'
 
-    def html(self, source_ids: list[str] | tuple[str, ...]) -> str:
-        """Citation marks for several sources, ready to place after a value."""
-        return "".join(h for s in source_ids for _, h in self.cite(s))
+    def status(self, source_ids: Sequence[str], status: str = "") -> str:
+        """The marker a fact earns: its own status, else 'weak' when every one of its sources is weak."""
+        if status or not source_ids:
+            return status
+        weak = all(self.sources[s].get("reliability") == "weak" for s in source_ids if s in self.sources)
+        return "weak" if weak else ""
+
+    def html(self, source_ids: Sequence[str], status: str = "") -> str:
+        """The citation numbers of one fact (or one citation in the text), then its marker, if it earns one."""
+        marker = self.status(source_ids, status)
+        return "".join(self.cite(s) for s in source_ids) + (self.flag(marker) if marker else "")
 
     def references(self) -> list[Reference]:
         """The page's references in number order."""

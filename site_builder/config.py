@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import schema as schemas
-from .errors import SiteError
+from .errors import SiteError, did_you_mean
+from .labels import known_labels
 from .yamlfile import Located
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -33,6 +34,8 @@ SITE_SCHEMA: dict[str, Any] = {
         },
         "cname": {"type": "string", "pattern": "^[a-z0-9.-]+$"},
         "methodology": _STR,
+        "story_date": {"type": "string", "format": "date"},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
         "allow_html": {"type": "boolean"},
         "navigation": {
             "type": "array",
@@ -106,6 +109,8 @@ class SiteConfig:
     licence_url: str
     cname: str
     methodology: str
+    story_date: str
+    labels: dict[str, str]
     allow_html: bool
     navigation: tuple[NavItem, ...]
     collections: tuple[Collection, ...]
@@ -128,6 +133,10 @@ def parse_config(doc: Located, path: str, base_url: str | None) -> tuple[SiteCon
             errors.append(
                 SiteError(path, f"collection name '{name}' {why}", "rename the collection", *doc.key_mark(("collections", name)))
             )
+    for label in data.get("labels", {}) if isinstance(data.get("labels"), dict) else {}:
+        if label not in known_labels():
+            hint = did_you_mean(label, known_labels()) or "see docs/content.md for the list of labels"
+            errors.append(SiteError(path, f"unknown label {label!r}", hint, *doc.key_mark(("labels", label))))
     if base_url is not None and not schemas.FORMATS.conforms(base_url, "uri"):
         hint = "give one like https://user.github.io/repo/"
         errors.append(SiteError("--base-url", f"{base_url!r} is not a web address", hint, 0))
@@ -147,18 +156,20 @@ def parse_config(doc: Located, path: str, base_url: str | None) -> tuple[SiteCon
         licence_url=licence.get("url", ""),
         cname=data.get("cname", ""),
         methodology=data.get("methodology", ""),
+        story_date=str(data.get("story_date", "")),
+        labels=dict(data.get("labels", {})),
         allow_html=data.get("allow_html", False),
         navigation=tuple(NavItem(n["title"], n["link"]) for n in data.get("navigation", [])),
-        collections=tuple(_collection(name, c) for name, c in data["collections"].items()),
+        collections=tuple(_collection(name, c, data.get("language", "en")) for name, c in data["collections"].items()),
         marks=dict(doc.marks),
     ), []
 
 
-def _collection(name: str, c: dict[str, Any]) -> Collection:
-    plural = c.get("plural", name)
+def _collection(name: str, c: dict[str, Any], language: str) -> Collection:
+    plural = c.get("plural", name.replace("-", " "))
     return Collection(
         name=name,
-        singular=c.get("singular", name.rstrip("s")),
+        singular=c.get("singular") or singular_of(plural, language),
         plural=plural,
         title=c.get("title", plural.capitalize()),
         description=c.get("description", ""),
@@ -169,3 +180,15 @@ def _collection(name: str, c: dict[str, Any]) -> Collection:
         template=c.get("template", "record.html"),
         jsonld_type=c.get("jsonld_type", "Thing"),
     )
+
+
+def singular_of(plural: str, language: str) -> str:
+    """The singular of an English plural ('people' → 'person'); in other languages the word as it is (set
+    `singular:` in site.yaml)."""
+    if language.split("-")[0].lower() != "en":
+        return plural
+    import inflect  # only English needs it, and it is slow to import
+
+    words = plural.rsplit(" ", 1)
+    found = inflect.engine().singular_noun(words[-1])
+    return " ".join([*words[:-1], found]) if isinstance(found, str) and found else plural

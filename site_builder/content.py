@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +103,7 @@ class Item:
     path: str
     doc: Located | None = field(default=None, compare=False, repr=False)
     index: int = 0
+    valid: bool = True  # False: the entry has problems (reported); it is kept only so that its id is known
 
     def mark(self, key: str | int = "", *more: str | int) -> Mark:
         """Where the entry (or one of its fields, or a part of one) starts in its file."""
@@ -144,6 +146,7 @@ class Content:
     pages: list[Document]
     home: Document | None
     broken: dict[str, str] = field(default_factory=dict)  # address -> fact file, for records that did not parse
+    broken_sources: set[str] = field(default_factory=set)  # ids of sources whose entries have problems (reported)
     dates: dict[str, str] = field(default_factory=dict)  # content file -> last commit date
 
     def all_records(self) -> list[Record]:
@@ -187,7 +190,16 @@ SOURCES_SCHEMA = _list_of(
     ["id", "title"],
 )
 TIMELINE_SCHEMA = _list_of(
-    {"date": _DATE, "approx": {"type": "boolean"}, "title": _S, "text": _S, "links": _IDS, "sources": _IDS, "status": _STATUS},
+    {
+        "id": _ID,
+        "date": _DATE,
+        "approx": {"type": "boolean"},
+        "title": _S,
+        "text": _S,
+        "links": _IDS,
+        "sources": _IDS,
+        "status": _STATUS,
+    },
     ["date", "title"],
 )
 GLOSSARY_SCHEMA = _list_of(
@@ -247,18 +259,20 @@ def parse_content(
         loaded = _load_schema(files, coll, errors)
         if loaded is not None:
             schema_map[coll.name], schema_files[coll.name] = loaded, coll.schema_file
+    broken_sources: set[str] = set()
     content = Content(
         config=config,
         schemas=schema_map,
         schema_files=schema_files,
         records={coll.name: [] for coll in config.collections},
-        sources=_items(files, "sources.yaml", SOURCES_SCHEMA, errors, required=True),
+        sources=_items(files, "sources.yaml", SOURCES_SCHEMA, errors, required=True, broken=broken_sources),
         timeline=_items(files, "timeline.yaml", TIMELINE_SCHEMA, errors),
         glossary=_items(files, "glossary.yaml", GLOSSARY_SCHEMA, errors),
         charts=_items(files, "charts.yaml", CHARTS_SCHEMA, errors),
         pages=[d for name in sorted(files) if (d := _page(files, name, errors)) is not None],
         home=_document(files, "home.md", "home", errors) if "home.md" in files else None,
         dates=dict(tree.dates),
+        broken_sources=broken_sources,
     )
     jobs = [job for coll in config.collections for job in _record_jobs(files, coll, schema_map.get(coll.name), errors)]
     for (coll_name, slug, *_), (record, found) in zip(jobs, _parse_records(jobs, workers, store), strict=True):
@@ -467,11 +481,19 @@ def _fact(obj: dict[str, Any], orig: Path_, doc: Located, path: str, errors: lis
 
 
 def _items(
-    files: dict[str, bytes], name: str, schema: dict[str, Any], errors: list[SiteError], required: bool = False
+    files: dict[str, bytes],
+    name: str,
+    schema: dict[str, Any],
+    errors: list[SiteError],
+    required: bool = False,
+    broken: set[str] | None = None,
 ) -> list[Item]:
+    """The entries of a list file that have no problem; the ids of those that have one go into `broken`."""
     items, found = _parse_items(name, files.get(name), json.dumps(schema, sort_keys=True), required)
     errors.extend(found)
-    return list(items)
+    if broken is not None:
+        broken.update(str(i.get("id")) for i in items if not i.valid and isinstance(i.get("id"), str))
+    return [i for i in items if i.valid]
 
 
 @functools.lru_cache(maxsize=64)  # like _parse_record: serve re-reads only the data files that changed
@@ -483,15 +505,25 @@ def _parse_items(
     path = f"content/{name}"
     if doc is None or doc.value is None:
         return (), tuple(errors)
-    found = schemas.validate_json(doc.value, schema_json, path, doc.mark, doc.key_mark)
-    if found:
-        return (), tuple(errors + found)
+    if not isinstance(doc.value, list):
+        return (), tuple(errors + schemas.validate_json(doc.value, schema_json, path, doc.mark, doc.key_mark))
+    # Each entry is checked on its own: one bad entry is reported once, and the others still load.
+    item_json = json.dumps(json.loads(schema_json)["items"], sort_keys=True)
     doc.keep_bytes(data or b"")
-    items = [Item(entry, path, doc, i) for i, entry in enumerate(doc.value)]
+    items = []
+    for i, entry in enumerate(doc.value):
+        found = schemas.validate_json(entry, item_json, path, _at(doc.mark, i), _at(doc.key_mark, i))
+        errors.extend(found)
+        items.append(Item(entry, path, doc, i, valid=not found))
     _check_unique_ids(items, errors)
     if name == "charts.yaml":
-        _check_series_lengths(items, errors)
+        _check_series_lengths([i for i in items if i.valid], errors)
     return tuple(items), tuple(errors)
+
+
+def _at(mark: Callable[[Path_], Mark], index: int) -> Callable[[Path_], Mark]:
+    """A position finder for one entry of a list file, from the file's own."""
+    return lambda path: mark((index, *path))
 
 
 def _check_series_lengths(charts: list[Item], errors: list[SiteError]) -> None:

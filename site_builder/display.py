@@ -2,51 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from markupsafe import Markup
 
+from .labels import Labels
 from .schema import BASE_PROPERTIES, resolve, subschema
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def format_date(value: str) -> str:
-    """'2018-07-28' -> '28 July 2018', '2020-10' -> 'October 2020', '2019' -> '2019'."""
-    parts = value.split("-")
-    try:
-        if len(parts) == 3:
-            d = dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-            return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
-        if len(parts) == 2:
-            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    except (ValueError, IndexError):
-        pass
-    return value
-
-
-def format_number(value: int | float) -> str:
-    """Numbers as readers write them: 83,000; 26.47; years stay 2011."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int) or float(value).is_integer():
-        n = int(value)
-        return str(n) if abs(n) < 10000 else f"{n:,}"
-    return f"{value:,.6f}".rstrip("0").rstrip(".")
 
 
 def node(value: Any, schema: dict[str, Any], root: dict[str, Any], ctx: Any, at: tuple[str | int, ...]) -> dict[str, Any]:
@@ -57,15 +18,20 @@ def node(value: Any, schema: dict[str, Any], root: dict[str, Any], ctx: Any, at:
         item_schema = subschema(schema, 0, root)
         if value and all(isinstance(v, dict) for v in value) and item_schema.get("properties"):
             keys = [k for k in item_schema["properties"] if any(k in v for v in value)]
+            rows, row_marks = [], []
+            for i, v in enumerate(value):
+                shared = _shared_facts(ctx, [(*at, i, k) for k in keys if k in v])  # cited alike: cited once, at the end
+                quiet = _Quiet(ctx, {path for paths in shared.values() for path in paths})
+                rows.append(
+                    [node(v[k], subschema(item_schema, k, root), root, quiet, (*at, i, k)) if k in v else _empty() for k in keys]
+                )
+                row_marks.append(ctx.marks((*at, i)) + Markup("").join(ctx.fact_marks(f) for f in shared))
             return {
                 "kind": "table",
                 "marks": marks,
                 "columns": [_label(item_schema, k, root) for k in keys],
-                "rows": [
-                    [node(v[k], subschema(item_schema, k, root), root, ctx, (*at, i, k)) if k in v else _empty() for k in keys]
-                    for i, v in enumerate(value)
-                ],
-                "row_marks": [ctx.marks((*at, i)) for i in range(len(value))],  # a fact object around a whole row
+                "rows": rows,
+                "row_marks": row_marks,  # a fact object around a whole row, and the facts its cells share
             }
         return {"kind": "list", "marks": marks, "items": [node(v, item_schema, root, ctx, (*at, i)) for i, v in enumerate(value)]}
     if isinstance(value, dict):
@@ -77,7 +43,7 @@ def node(value: Any, schema: dict[str, Any], root: dict[str, Any], ctx: Any, at:
                 for k, v in _ordered(value, schema)
             ],
         }
-    text, href = _scalar(value, schema), ""
+    text, href = _scalar(value, schema, ctx.labels), ""
     if schema.get("x-ref") and isinstance(value, str):
         href, text = ctx.link(value, str(schema["x-ref"]))
     elif schema.get("format") == "uri" and isinstance(value, str):
@@ -89,16 +55,48 @@ def _empty() -> dict[str, Any]:
     return {"kind": "text", "text": "", "href": "", "lang": "", "marks": Markup("")}
 
 
-def _scalar(value: Any, schema: dict[str, Any]) -> str:
+def _scalar(value: Any, schema: dict[str, Any], labels: Labels) -> str:
     if isinstance(value, str):
-        return format_date(value) if schema.get("format") == "date" else value
+        return labels.date(value) if schema.get("format") == "date" else value
     if value is None:
         return "—"
     if isinstance(value, (int, float)):
         unit = str(schema.get("x-unit", ""))
         sep = "" if unit in ("%", "") else " "
-        return f"{format_number(value)}{sep}{unit}"
+        return f"{labels.number(value)}{sep}{unit}"
     return str(value)
+
+
+Provenance = tuple[tuple[str, ...], str, str]  # a fact's sources, status and note
+
+
+def _shared_facts(ctx: Any, paths: list[tuple[str | int, ...]]) -> dict[Provenance, list[tuple[str | int, ...]]]:
+    """The provenance that two or more of a row's cells share, with the cells that carry it."""
+    found: dict[Provenance, list[tuple[str | int, ...]]] = {}
+    for path in paths:
+        fact = ctx.fact(path)
+        if fact is not None:
+            found.setdefault(fact, []).append(path)
+    return {fact: where for fact, where in found.items() if len(where) > 1}
+
+
+class _Quiet:
+    """A display context that leaves out the marks of some cells (their row shows them once)."""
+
+    def __init__(self, ctx: Any, hushed: set[tuple[str | int, ...]]) -> None:
+        self.ctx, self.hushed, self.labels = ctx, hushed, ctx.labels
+
+    def link(self, value: str, kind: str) -> tuple[str, str]:
+        return self.ctx.link(value, kind)  # type: ignore[no-any-return]
+
+    def marks(self, at: tuple[str | int, ...]) -> Markup:
+        return Markup("") if at in self.hushed else self.ctx.marks(at)
+
+    def fact(self, at: tuple[str | int, ...]) -> Provenance | None:
+        return None if at in self.hushed else self.ctx.fact(at)
+
+    def fact_marks(self, fact: Provenance) -> Markup:
+        return self.ctx.fact_marks(fact)  # type: ignore[no-any-return]
 
 
 def _label(schema: dict[str, Any], key: str, root: dict[str, Any]) -> str:

@@ -63,8 +63,8 @@ class Hooks:
     """What a page's Markdown needs from the rest of the site, as callables and tables."""
 
     link: Callable[[str], tuple[str, str]]  # address -> (href, title)
-    cite: Callable[[str], list[tuple[str, str]]]  # source id -> [(tag, html)] pieces, see citations
-    flag_href: str = ""
+    cite: Callable[[list[str]], str]  # source ids of one citation -> its numbers and, if all are weak, a marker
+    flag: Callable[[str], str] = lambda status: ""  # status -> the marker's HTML
     charts: Callable[[str], str | None] = lambda chart_id: None  # chart id -> figure HTML
     glossary: list[tuple[re.Pattern[str], str, str, str]] = field(default_factory=list)  # (pattern, id, href, title)
 
@@ -268,7 +268,7 @@ class _CiteProcessor(InlineProcessor):
         hooks = self.hooks()
         assert hooks is not None
         ids = [CITE_ID.match(p) for p in m.group(1).split(";")]
-        html = "".join(html for i in ids if i for _, html in hooks.cite(i.group(1)))
+        html = hooks.cite([i.group(1) for i in ids if i])
         return self.md.htmlStash.store(html), m.start(0), m.end(0)
 
 
@@ -280,20 +280,16 @@ class _FlagProcessor(InlineProcessor):
     def handleMatch(self, m: re.Match[str], data: str) -> tuple[Any, int, int]:  # type: ignore[override]  # noqa: N802
         hooks = self.hooks()
         assert hooks is not None
-        return self.md.htmlStash.store(flag_html("unconfirmed", hooks.flag_href)), m.start(0), m.end(0)
+        return self.md.htmlStash.store(hooks.flag("unconfirmed")), m.start(0), m.end(0)
 
 
-FLAG_TEXT = {
-    "unconfirmed": ("unconfirmed", "Unconfirmed: no stored source confirms this"),
-    "weak": ("weak source", "Weakly sourced: only a secondary, mirrored or translated page supports this"),
-}
-
-
-def flag_html(status: str, href: str) -> str:
-    """The visible marker for an unconfirmed or weakly sourced fact."""
-    text, _ = FLAG_TEXT[status]
+def flag_html(status: str, href: str, text: str, title: str) -> str:
+    """The quiet marker of an unconfirmed or weakly sourced fact: a superscript word that links to its explanation."""
     target = f"{href}#markers" if href else "#"
-    return f'<a class="flag flag-{status}" href="{target}">{text}</a>'
+    return (
+        f'<sup class="mark mark-{status}" data-pagefind-ignore><a href="{html.escape(target)}" '
+        f'title="{html.escape(title)}">{html.escape(text)}</a></sup>'
+    )
 
 
 TABLE_CAPTION = re.compile(r"^Table:[ \t]*")
@@ -315,8 +311,16 @@ class _Tables(Treeprocessor):
                     table.insert(0, caption)
                     parent.remove(before)
                     at -= 1
-                for th in table.iterfind("thead/tr/th"):
+                heads = list(table.iterfind("thead/tr/th"))
+                for th in heads:
                     th.set("scope", "col")
+                if len(heads) > 2:  # on a phone, each row becomes a block of labelled cells instead of a squeeze
+                    table.set("class", "reflow")
+                    labels = ["".join(th.itertext()).strip() for th in heads]
+                    for row in table.iterfind("tbody/tr"):
+                        for cell, label in zip(row, labels, strict=False):
+                            if label:
+                                cell.set("data-label", label)
                 wrap = etree.Element("div", {"class": "table-wrap"})
                 wrap.tail, table.tail = table.tail, None
                 parent.remove(table)

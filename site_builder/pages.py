@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .resolve import DATA_PAGES, Site
+from .resolve import Site
 
 
 @dataclass(frozen=True, slots=True)  # slots: there are thousands of these
@@ -28,7 +28,7 @@ def plan_pages(site: Site) -> list[Page]:
             pages.append(Page(site.targets[record.address].path, coll.template, "record", record.address))
     for page in content.pages:
         pages.append(Page(f"{page.slug}/", "page.html", "page", f"pages/{page.slug}"))
-    for address in DATA_PAGES:
+    for address in site.data_pages:
         for part in site.parts.get(address, []):
             pages.append(Page(part.path, f"{address}.html", address, address, part.index))
         if address not in site.parts:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,30 +25,60 @@ class Part:
 
 
 def split_data_pages(content: Content) -> dict[str, list[Part]]:
-    """The parts of each data page: the first at /<kind>/, the others at /<kind>/<label>/."""
+    """The parts of each data page, in order; the one at /<kind>/ is the first (for the timeline, the one holding
+    the story's year), the others are at /<kind>/<label>/."""
+    events = sorted(content.timeline, key=lambda e: earliest_day(str(e.get("date"))))
     return {
-        "timeline": _split(
-            "timeline", sorted(content.timeline, key=lambda e: str(e.get("date"))), lambda e: str(e.get("date"))[:4]
+        "timeline": _split("timeline", events, lambda e: str(e.get("date"))[:4], content.config.story_date[:4]),
+        "glossary": _split(
+            "glossary", sorted(content.glossary, key=lambda t: collation_key(str(t.get("term")))), _initial("term")
         ),
-        "glossary": _split("glossary", sorted(content.glossary, key=lambda t: str(t.get("term")).lower()), _initial("term")),
         "bibliography": _split(
             "bibliography",
-            sorted(content.sources, key=lambda s: (str(s.get("title")).lower(), str(s.get("id")))),
+            sorted(content.sources, key=lambda s: (collation_key(str(s.get("title"))), str(s.get("id")))),
             _initial("title"),
         ),
     }
 
 
+def earliest_day(date: str) -> str:
+    """The first day a partial date can mean: '2020-10' → '2020-10-01', '2019' → '2019-01-01'."""
+    return (date + "-01-01")[:10] if len(date) == 4 else (date + "-01")[:10] if len(date) == 7 else date
+
+
+@functools.cache
+def _collator() -> object:
+    import pyuca  # the Unicode Collation Algorithm: 'Š' sorts with 'S', 'é' with 'e'
+
+    return pyuca.Collator()
+
+
+def collation_key(text: str) -> tuple[int, ...]:
+    """A key that sorts text as the Unicode Collation Algorithm does, ignoring leading quotes and brackets."""
+    return tuple(_collator().sort_key(_without_lead(text)))  # type: ignore[attr-defined]
+
+
+def _without_lead(text: str) -> str:
+    return re.sub(r"^[^\w]+", "", text) or text
+
+
+def letter(text: str) -> str:
+    """The letter a title is filed under: its first letter without accents, in capitals ('Šafařík' → 'S');
+    '#' for digits and anything that is not a letter."""
+    first = _without_lead(text)[:1]
+    if not first or not first.isalpha():
+        return "#"
+    base = unicodedata.normalize("NFKD", first)[0]
+    return base.upper() if base.isalpha() else first.upper()
+
+
 def _initial(key: str) -> Callable[[Item], str]:
-    def initial(item: Item) -> str:
-        first = str(item.get(key)).lstrip("\"'“‘(«")[:1].upper()
-        return first if first.isalpha() and first.isascii() else "#"
-
-    return initial
+    return lambda item: letter(str(item.get(key)))
 
 
-def _split(kind: str, items: list[Item], group: Callable[[Item], str]) -> list[Part]:
-    """Whole groups (a year, a letter) packed into parts of at most MAX_ITEMS, in order."""
+def _split(kind: str, items: list[Item], group: Callable[[Item], str], first: str = "") -> list[Part]:
+    """Whole groups (a year, a letter) packed into parts of at most MAX_ITEMS, in order; the part holding the
+    group `first` (if any) is the one published at /<kind>/."""
     groups: list[tuple[str, list[Item]]] = []
     for item in items:
         key = group(item)
@@ -61,10 +93,11 @@ def _split(kind: str, items: list[Item], group: Callable[[Item], str]) -> list[P
             packed[-1][1].extend(members)
         else:
             packed.append(([key], list(members)))
+    front = next((i for i, (keys, _) in enumerate(packed) if first and first in keys), 0)
     parts = []
     for i, (keys, members) in enumerate(packed or [([], [])]):
         label = "" if not keys else keys[0] if len(keys) == 1 else f"{keys[0]}–{keys[-1]}"
-        slug = re.sub(r"[^a-z0-9]+", "-", label.lower().replace("#", "other")).strip("-")
-        path = f"{kind}/" if i == 0 else f"{kind}/{slug}/"
+        slug = re.sub(r"[^\w]+", "-", label.lower().replace("#", "other")).strip("-")
+        path = f"{kind}/" if i == front else f"{kind}/{slug}/"
         parts.append(Part(kind, i, label, path, tuple(members)))
     return parts

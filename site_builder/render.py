@@ -14,6 +14,7 @@ import jinja2
 from .downloads import Data, data_files
 from .errors import BuildFailed, SiteError
 from .feed import FEED, atom
+from .labels import Labels
 from .pages import Page
 from .parallel import map_ordered
 from .resolve import Site
@@ -43,22 +44,29 @@ class _TreeLoader(jinja2.BaseLoader):
         return sorted(self.templates)
 
 
-def environment(templates: dict[str, bytes]) -> jinja2.Environment:
-    """The Jinja environment: autoescape everywhere, undefined names are errors. The same templates give the
-    same environment, so `serve` compiles them once, not on every save."""
-    return _environment(tuple(sorted(templates.items())))
+def environment(templates: dict[str, bytes], labels: Labels | None = None) -> jinja2.Environment:
+    """The Jinja environment: autoescape everywhere, undefined names are errors, `_()` gives a label in the site's
+    language. The same templates and labels give the same environment, so `serve` compiles them once."""
+    labels = labels or Labels()
+    return _environment(tuple(sorted(templates.items())), labels.language, tuple(sorted(labels.overrides.items())))
 
 
 @functools.lru_cache(maxsize=2)
-def _environment(templates: tuple[tuple[str, bytes], ...]) -> jinja2.Environment:
-    return jinja2.Environment(
+def _environment(
+    templates: tuple[tuple[str, bytes], ...], language: str, overrides: tuple[tuple[str, str], ...]
+) -> jinja2.Environment:
+    env = jinja2.Environment(
         loader=_TreeLoader(dict(templates)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    labels = Labels(language, dict(overrides))
+    env.install_gettext_callables(labels.gettext, labels.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 def render_pages(
@@ -81,7 +89,8 @@ class _PageRenderer:
 
     def __init__(self, site: Site, templates: dict[str, bytes], urls: Urls) -> None:
         self.site = site
-        self.env = environment(templates)
+        config = site.content.config
+        self.env = environment(templates, Labels(config.language, config.labels))
         self.errors: set[SiteError] = set()
         self.chart_template = _template(self.env, "chart.html", "templates/record.html", self.errors)
         self.views = Views(site, urls, self.chart_html)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -12,13 +12,22 @@ from typing import Any
 from . import markup
 from .content import Content, Document, Item
 from .errors import SiteError, did_you_mean
+from .labels import Labels
 from .parts import Part, split_data_pages
 from .schema import resolve as resolve_ref
 from .schema import subschema
 from .updated import page_dates
 from .yamlfile import Path_
 
-DATA_PAGES = {"timeline": "Timeline", "glossary": "Glossary", "bibliography": "Sources", "charts": "Charts", "search": "Search"}
+DATA_PAGES = ("timeline", "glossary", "bibliography", "charts", "search")  # in the order they are planned
+
+
+def data_pages(content: Content) -> dict[str, str]:
+    """The data pages the site publishes (only those it has data for), with their titles in its language."""
+    _ = Labels(content.config.language, content.config.labels).gettext
+    data = {"timeline": content.timeline, "glossary": content.glossary, "bibliography": content.sources, "charts": content.charts}
+    titles = {"timeline": _("Timeline"), "glossary": _("Glossary"), "bibliography": _("Sources"), "charts": _("Charts")}
+    return {a: titles.get(a, _("Search")) for a in DATA_PAGES if a == "search" or data[a]}
 
 
 @dataclass(frozen=True, slots=True)  # slots: there are thousands of these
@@ -47,6 +56,7 @@ class Site:
     refs: list[Ref] = field(default_factory=list)
     cited_by: dict[str, list[str]] = field(default_factory=dict)
     parts: dict[str, list[Part]] = field(default_factory=dict)
+    data_pages: dict[str, str] = field(default_factory=dict)  # published data page -> its title
 
     @cached_property
     def dates(self) -> dict[str, str]:
@@ -71,10 +81,11 @@ class Site:
 def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
     """Resolve every reference; return the site, the errors and the warnings."""
     parts = split_data_pages(content)
-    targets, errors = _targets(content, parts)
-    site = Site(content, targets, parts=parts)
+    published = data_pages(content)
+    targets, errors = _targets(content, parts, published)
+    site = Site(content, targets, parts=parts, data_pages=published)
     sources = content.sources_by_id
-    cites = _Cites(sources, errors)
+    cites = _Cites(sources, errors, content.broken_sources)
 
     finders = {name: _RefFinder(schema) for name, schema in content.schemas.items()}
     for record in content.all_records():
@@ -130,14 +141,14 @@ class _Cites:
     """Citations as they are found: each source id checked at once; where it stands is worked out (by calling
     `where(*args)`) only for an unknown id, so nothing is kept per citation but who cites what."""
 
-    def __init__(self, sources: dict[str, Item], errors: list[SiteError]) -> None:
-        self.sources, self.errors = sources, errors
+    def __init__(self, sources: dict[str, Item], errors: list[SiteError], broken: Set[str] = frozenset()) -> None:
+        self.sources, self.errors, self.broken = sources, errors, broken  # broken: ids of entries already reported
         self.users: dict[str, dict[str, None]] = {}  # source id -> citing addresses, in the order first seen
 
     def add(self, src: str, address: str, where: Callable[..., tuple[str, int, int]], *args: Any) -> None:
         if src in self.sources:
             self.users.setdefault(src, {})[address] = None
-        else:
+        elif src not in self.broken:
             path, line, col = where(*args)
             self.errors.append(_unknown(path, "source id", src, self.sources, line, col))
 
@@ -150,7 +161,9 @@ def _fixed(path: str, line: int, col: int) -> tuple[str, int, int]:
     return (path, line, col)
 
 
-def _targets(content: Content, parts: dict[str, list[Part]]) -> tuple[dict[str, Target], list[SiteError]]:
+def _targets(
+    content: Content, parts: dict[str, list[Part]], published: dict[str, str]
+) -> tuple[dict[str, Target], list[SiteError]]:
     """Every address of the site, and an error for every two that claim one URL."""
     targets: dict[str, Target] = {"home": Target("", content.home.title if content.home else content.config.title)}
     owners: dict[str, str] = {"": "content/home.md"}
@@ -176,10 +189,11 @@ def _targets(content: Content, parts: dict[str, list[Part]]) -> tuple[dict[str, 
         targets[address] = Target(f"{address}/", address)
     for page in content.pages:
         claim(f"pages/{page.slug}", f"{page.slug}/", page.title, page.path)
-    for address, title in DATA_PAGES.items():
+    for address, title in published.items():
         claim(address, f"{address}/", title, "content/site.yaml")
-        for part in parts.get(address, [])[1:]:
-            claim(f"{address}/{part.path}", part.path, f"{title}: {part.label}", "content/site.yaml")
+        for part in parts.get(address, []):
+            if part.path != f"{address}/":
+                claim(f"{address}/{part.path}", part.path, f"{title}: {part.label}", "content/site.yaml")
     for part in parts["glossary"]:
         for term in part.items:
             targets[f"glossary/{term_id(term)}"] = Target(f"{part.path}#{term_id(term)}", str(term.get("term")))

@@ -7,15 +7,17 @@ import re
 from collections.abc import Callable
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
-from . import charts, display, downloads, markup
+from . import charts, display, downloads, labels, markup
 from .citations import Citations
 from .config import SiteConfig
 from .content import Document, Item, Record
 from .errors import SiteError
 from .feed import FEED
+from .labels import Labels
 from .markup import Hooks, flag_html
 from .pages import Page
 from .resolve import Site, term_id
@@ -33,6 +35,15 @@ class Views:
         self.sources = content.sources_by_id
         self.charts = {str(c.get("id")): c for c in content.charts}
         self.flag_href = self.href(content.config.methodology) if content.config.methodology else ""
+        self.labels = Labels(content.config.language, content.config.labels)
+        _ = self.labels.gettext
+        self.flags = {
+            status: flag_html(status, self.flag_href, text, title)
+            for status, text, title in (
+                ("unconfirmed", _("unconfirmed"), _("Unconfirmed: no source we could check confirms this")),
+                ("weak", _("weak source"), _("Weakly sourced: only a secondary or mirrored page supports this")),
+            )
+        }
         self.glossary = _glossary_patterns(content.glossary, self.href, self.title)
         self.collection_titles = {c.name: c.title for c in content.config.collections}
         self.dates = site.dates
@@ -57,7 +68,8 @@ class PageContext:
 
     def __init__(self, views: Views, page: Page) -> None:
         self.v, self.page = views, page
-        self.citations = Citations(views.sources, views.flag_href)
+        self.citations = Citations(views.sources, views.flags.__getitem__)
+        self._ = views.labels.gettext
 
     # Hooks for Markdown and display nodes.
     def link(self, address: str, kind: str = "any") -> tuple[str, str]:
@@ -67,8 +79,8 @@ class PageContext:
     def hooks(self, glossary: bool = True) -> Hooks:
         return Hooks(
             link=self.link,
-            cite=self.citations.cite,
-            flag_href=self.v.flag_href,
+            cite=self.citations.html,
+            flag=self.v.flags.__getitem__,
             charts=self.chart,
             glossary=self.v.glossary if glossary else [],
         )
@@ -95,12 +107,10 @@ class PageContext:
             raise SiteError(source, f"this Markdown is too complex to render: {exc}", "simplify it") from None
 
     def marks(self, sources: tuple[str, ...] | list[str], status: str = "", note: str = "") -> Markup:
-        """Citation numbers and any marker, to follow a value."""
-        html = self.citations.html(list(sources))
-        if status and f"flag-{status}" not in html:
-            html += flag_html(status, self.v.flag_href)
+        """Citation numbers and the one marker the fact earns, to follow a value; then its note."""
+        html = self.citations.html(list(sources), status)
         if note:
-            html += f'<span class="fact-note">({escape(note)})</span>'
+            html += f' <span class="fact-note" data-pagefind-ignore>({escape(note)})</span>'
         return Markup(html)
 
     def build(self) -> dict[str, Any]:
@@ -146,11 +156,11 @@ class PageContext:
             "description": _plain(body.get("description") or config.description),
             "canonical": self.v.urls.absolute(self.page.path),
             "og_type": "article" if self.page.kind in ("record", "page") else "website",
-            "updated": {"iso": updated, "text": display.format_date(updated)} if updated else None,
+            "updated": {"iso": updated, "text": self.v.labels.date(updated)} if updated else None,
             "downloads": self._downloads(),
             "searchable": self.page.kind not in ("search", "404"),
         }
-        meta["cite"] = citation(config, title, meta["canonical"], updated, self.page.path)
+        meta["cite"] = citation(config, self.v.labels, title, meta["canonical"], updated, self.page.path)
         meta["jsonld"] = self._jsonld(meta, body)
         return meta
 
@@ -159,12 +169,12 @@ class PageContext:
         files: list[tuple[str, str]] = []
         if kind == "record":
             record = self._find_record(address)
-            files.append(("This record (JSON)", downloads.record_path(self.v.site, record)))
+            files.append((self._("This record (JSON)"), downloads.record_path(self.v.site, record)))
         elif kind == "collection":
             json_path, csv_path = downloads.collection_paths(address)
-            files += [("This table (CSV)", csv_path), ("This table (JSON)", json_path)]
+            files += [(self._("This table (CSV)"), csv_path), (self._("This table (JSON)"), json_path)]
         if kind in ("record", "collection", "home", "bibliography"):
-            files.append(("Everything: facts and sources (JSON)", downloads.DATASET))
+            files.append((self._("Everything: facts and sources (JSON)"), downloads.DATASET))
         return [{"label": label, "href": self.v.urls.href(path)} for label, path in files]
 
     def _jsonld(self, meta: dict[str, Any], body: dict[str, Any]) -> Markup:
@@ -213,28 +223,45 @@ class PageContext:
             "title": src.get("title"),
             "publisher": src.get("publisher"),
             "author": src.get("author"),
-            "published": display.format_date(src.get("published")) if src.get("published") else "",
-            "accessed": display.format_date(src.get("accessed")) if src.get("accessed") else "",
+            "published": self.v.labels.date(src.get("published")) if src.get("published") else "",
+            "accessed": self.v.labels.date(src.get("accessed")) if src.get("accessed") else "",
             "url": src.get("url"),
             "archive_url": src.get("archive_url"),
             "language": src.get("language", ""),
+            "language_name": self._language_name(str(src.get("language", ""))),
             "weak": src.get("reliability") == "weak",
             "note": src.get("note"),
             "href": self.v.href(f"sources/{src.get('id')}"),
         }
 
+    def _language_name(self, code: str) -> str:
+        """A source's language in the site's language, when it is not the site's own ('' when it is)."""
+        site = self.v.labels.locale
+        if not code or code.split("-")[0].lower() == site.language:
+            return ""
+        try:
+            return str(labels.locale_of(code).get_display_name(site)) if labels.knows(code) else code
+        except (ValueError, TypeError):
+            return code
+
     def _backlinks(self, address: str) -> list[dict[str, Any]]:
-        groups: dict[str, dict[str, list[dict[str, str]]]] = {}
+        """Pages that link here, each once, grouped by collection; the fields they link through, if any."""
+        groups: dict[str, dict[str, list[str]]] = {}  # group title -> source address -> fields
         for ref in self.v.site.backlinks(address):
             coll = ref.source.split("/")[0]
-            group = self.v.collection_titles.get(coll, "Pages" if coll in ("pages", "home") else coll.capitalize())
-            via = "Mentioned in the text" if ref.via == "text" else f"As {ref.via.lower()}" if ref.via != "timeline" else "Events"
-            groups.setdefault(group, {}).setdefault(via, []).append(
-                {"href": self.v.href(ref.source), "title": self.v.title(ref.source)}
-            )
+            group = self.v.collection_titles.get(coll, self._("Other pages"))
+            fields = groups.setdefault(group, {}).setdefault(ref.source, [])
+            if ref.via not in ("text", "timeline") and ref.via not in fields:
+                fields.append(ref.via)
         return [
-            {"title": g, "groups": [{"via": via, "links": links} for via, links in sorted(vias.items())]}
-            for g, vias in groups.items()
+            {
+                "title": g,
+                "links": [
+                    {"href": self.v.href(source), "title": self.v.title(source), "via": ", ".join(fields)}
+                    for source, fields in sources.items()
+                ],
+            }
+            for g, sources in groups.items()
         ]
 
     def _document(self, doc: Document) -> dict[str, Any]:
@@ -293,11 +320,13 @@ class PageContext:
             }
             for r in records
         ]
+        noun = coll.singular if len(rows) == 1 else coll.plural
         return {
             "title": coll.title,
             "description": self.markdown(coll.description).html if coll.description else "",
             "columns": columns,
             "rows": rows,
+            "count": self._("%(count)s %(noun)s") % {"count": self.v.labels.number(len(rows)), "noun": noun},
             "singular": coll.singular,
             "plural": coll.plural,
         }
@@ -305,7 +334,7 @@ class PageContext:
     def _cell(self, record: Record, key: str, schema: dict[str, Any]) -> dict[str, Any]:
         if key not in record.data:
             return {"kind": "text", "text": "", "href": "", "lang": "", "marks": Markup("")}
-        return display.node(record.data[key], display.prop(schema, key), schema, _NoMarks(self), (key,))
+        return display.node(record.data[key], display.prop(schema, key), schema, _MarkersOnly(self, record), (key,))
 
     def _record(self) -> dict[str, Any]:
         content = self.v.site.content
@@ -342,7 +371,7 @@ class PageContext:
                 {
                     "id": event_id(event),
                     "date": date,
-                    "when": display.format_date(date),
+                    "when": self.v.labels.date(date),
                     "approx": event.get("approx", False),
                     "title": self.inline(event.get("title"), source=event.path),
                     "text": self.markdown(event.get("text"), source=event.path).html if event.get("text") else "",
@@ -351,14 +380,14 @@ class PageContext:
                 }
             )
         return {
-            **self._part_heading("Timeline", "The events of the story in date order, each with its sources."),
+            **self._part_heading(self._("The events of the story in date order, each with its sources.")),
             "years": [{"year": y, "events": e} for y, e in years.items()],
         }
 
     def _glossary(self) -> dict[str, Any]:
         terms = self._part_items()
         return {
-            **self._part_heading("Glossary", "The terms of the story, explained."),
+            **self._part_heading(self._("The terms of the story, explained.")),
             "terms": [
                 {
                     "id": term_id(t),
@@ -375,7 +404,7 @@ class PageContext:
     def _bibliography(self) -> dict[str, Any]:
         sources = self._part_items()
         return {
-            **self._part_heading("Sources", "Every source this site cites, with the pages that cite it."),
+            **self._part_heading(self._("Every source this site cites, with the pages that cite it.")),
             "sources": [
                 {
                     **self._source(s),
@@ -390,8 +419,9 @@ class PageContext:
     def _part_items(self) -> tuple[Item, ...]:
         return self.v.site.parts[self.page.kind][self.page.part].items
 
-    def _part_heading(self, title: str, description: str) -> dict[str, Any]:
+    def _part_heading(self, description: str) -> dict[str, Any]:
         """Title, description and the list of parts, for a data page split into several."""
+        title = self.v.site.data_pages[self.page.address]
         parts = self.v.site.parts[self.page.kind]
         current = parts[self.page.part]
         return {
@@ -404,18 +434,18 @@ class PageContext:
 
     def _charts(self) -> dict[str, Any]:
         return {
-            "title": "Charts",
-            "description": "Every chart on this site, with its numbers and sources.",
+            "title": self.v.site.data_pages["charts"],
+            "description": self._("Every chart on this site, with its numbers and sources."),
             "charts": [Markup(self.v.chart_html(self.chart_context(c, str(c.get("id"))))) for c in self.v.site.content.charts],
         }
 
     def _search(self) -> dict[str, Any]:
         content = self.v.site.content
         browse = [{"href": self.v.href(c.name), "title": c.title} for c in content.config.collections]
-        browse += [{"href": self.v.href(a), "title": self.v.title(a)} for a in ("timeline", "glossary", "bibliography")]
+        browse += [{"href": self.v.href(a), "title": t} for a, t in self.v.site.data_pages.items() if a != "search"]
         return {
-            "title": "Search",
-            "description": f"Search {content.config.title}.",
+            "title": self.v.site.data_pages["search"],
+            "description": self._("Search %(site)s.") % {"site": content.config.title},
             "browse": browse,
             "search": {
                 "bundle": self.v.urls.href("pagefind/"),
@@ -426,7 +456,7 @@ class PageContext:
         }
 
     def _404(self) -> dict[str, Any]:
-        return {"title": "Page not found", "description": "There is no page at this address."}
+        return {"title": self._("Page not found"), "description": self._("There is no page at this address.")}
 
     def chart_context(self, data: Item, dom_id: str) -> dict[str, Any]:
         chart = charts.Chart.from_data(data.data)
@@ -448,12 +478,19 @@ class _NoMarks:
 
     def __init__(self, ctx: PageContext) -> None:
         self.ctx = ctx
+        self.labels = ctx.v.labels
 
     def link(self, value: str, kind: str) -> tuple[str, str]:
         return self.ctx.link(value, kind)
 
     def marks(self, at: tuple[str | int, ...]) -> Markup:
         return Markup("")
+
+    def fact(self, at: tuple[str | int, ...]) -> display.Provenance | None:
+        return None
+
+    def fact_marks(self, fact: display.Provenance) -> Markup:
+        return self.ctx.marks(*fact)
 
 
 class _RecordMarks(_NoMarks):
@@ -466,6 +503,23 @@ class _RecordMarks(_NoMarks):
     def marks(self, at: tuple[str | int, ...]) -> Markup:
         fact = self.record.facts.get(at)
         return self.ctx.marks(fact.sources, fact.status, fact.note) if fact else Markup("")
+
+    def fact(self, at: tuple[str | int, ...]) -> display.Provenance | None:
+        fact = self.record.facts.get(at)
+        return (fact.sources, fact.status, fact.note) if fact else None
+
+
+class _MarkersOnly(_NoMarks):
+    """Display-node context for index tables: each value with the marker its record's page shows, no citations."""
+
+    def __init__(self, ctx: PageContext, record: Record) -> None:
+        super().__init__(ctx)
+        self.record = record
+
+    def marks(self, at: tuple[str | int, ...]) -> Markup:
+        fact = self.record.facts.get(at)
+        status = self.ctx.citations.status(fact.sources, fact.status) if fact else ""
+        return Markup(self.ctx.v.flags[status]) if status else Markup("")
 
 
 def sort_records(records: list[Record], sort: str) -> list[Record]:
@@ -487,7 +541,9 @@ def sort_records(records: list[Record], sort: str) -> list[Record]:
 
 
 def event_id(event: Item) -> str:
-    """A stable anchor for a timeline event: its date and the first words of its title."""
+    """A stable anchor for a timeline event: its id, else its date and the first words of its title."""
+    if event.get("id"):
+        return str(event.get("id"))
     words = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\[\[[^|\]]*\|?|\]\]|\[@[^\]]*\]", "", str(event.get("title"))).lower()).strip("-")
     return f"{event.get('date')}-{'-'.join(words.split('-')[:5])}"
 
@@ -522,10 +578,17 @@ def _glossary_patterns(
     return patterns
 
 
-def citation(config: SiteConfig, title: str, url: str, updated: str, path: str) -> dict[str, str]:
-    """How to cite a page: a short line, a full reference and BibTeX, naming this version's date."""
+EXAMPLE_HOST = re.compile(r"(^|\.)example(\.github\.io|\.com|\.org|\.net)?$", re.I)
+
+
+def citation(config: SiteConfig, labels: Labels, title: str, url: str, updated: str, path: str) -> dict[str, str]:
+    """How to cite a page: a short line, a full reference and BibTeX, naming this version's date. A site whose
+    base URL is on a reserved example domain (RFC 2606) is not published yet: its citations give no address."""
+    _ = labels.gettext
+    if EXAMPLE_HOST.search(urlsplit(url).hostname or ""):
+        url = ""
     who = config.author or config.publisher or config.title
-    when = display.format_date(updated) if updated else "undated"
+    when = labels.date(updated) if updated else _("undated")
     key = re.sub(r"[^a-z0-9]+", "-", f"{config.title.split()[0]} {path or 'home'}".lower()).strip("-")
     year = updated[:4] if updated else ""
     bibtex = "\n".join(
@@ -533,7 +596,7 @@ def citation(config: SiteConfig, title: str, url: str, updated: str, path: str) 
             f"@misc{{{key},",
             f"  title = {{{{{title}}}}},",
             f"  author = {{{{{who}}}}},",
-            f"  howpublished = {{\\url{{{url}}}}},",
+            *([f"  howpublished = {{\\url{{{url}}}}},"] if url else []),
             *([f"  publisher = {{{{{config.publisher}}}}},"] if config.publisher else []),
             *([f"  year = {{{year}}},", f"  note = {{Version of {updated}}},"] if updated else []),
             "}",
@@ -542,6 +605,7 @@ def citation(config: SiteConfig, title: str, url: str, updated: str, path: str) 
     return {
         "inline": f"{who}, “{title}”, {config.title}, {when}.",
         "full": f"{who}. “{title}.” {config.title}{', ' + config.publisher if config.publisher else ''}. "
-        f"{'Version of ' + when if updated else 'Undated version'}. {url}",
+        + (_("Version of %(date)s.") % {"date": when} if updated else _("Undated version."))
+        + (f" {url}" if url else ""),
         "bibtex": bibtex,
     }

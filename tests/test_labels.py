@@ -1,0 +1,76 @@
+"""Interface labels, dates and numbers follow the site's language; site.yaml overrides any label; the catalog is
+the list of labels the code really uses; sorting and letter groups follow the Unicode Collation Algorithm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from site_builder.config import singular_of
+from site_builder.labels import CATALOG, Labels
+from site_builder.parts import collation_key, letter
+
+from .conftest import REPO, edit, run_cli
+
+
+def _used_labels() -> set[str]:
+    found: set[str] = set()
+    for folder, method in ((REPO / "site_builder", "python"), (REPO / "templates", "jinja2")):
+        pattern = "**.py" if method == "python" else "**.html"
+        for _, _, message, _, _ in extract_from_dir(folder, [(pattern, method)], keywords={"_": None, "gettext": None}):
+            found.update([message] if isinstance(message, str) else [m for m in message if m])
+    return found
+
+
+def test_the_catalog_lists_exactly_the_labels_in_use() -> None:
+    with CATALOG.open("rb") as f:
+        listed = {m.id for m in read_po(f) if m.id}
+    used = _used_labels()
+    assert used == listed, (
+        f"missing from {CATALOG.name}: {sorted(used - listed)}; no longer used: {sorted(listed - used)} — run the "
+        "pybabel command in babel.cfg"
+    )
+
+
+def test_dates_and_numbers_follow_the_language() -> None:
+    assert Labels("en-GB").date("2018-07-28") == "28 July 2018"
+    assert Labels("en").date("2018-07-28") == "July 28, 2018"
+    assert Labels("en-GB").date("2020-10") == "October 2020"
+    assert Labels("zh-Hans").date("2018-07-28") == "2018年7月28日"
+    assert Labels("fr").number(83000) == "83\u202f000"
+    assert Labels("en").number(2011) == "2011" and Labels("en").number(25769) == "25,769"
+
+
+def test_english_collections_get_real_singulars() -> None:
+    assert singular_of("people", "en") == "person"
+    assert singular_of("companies", "en-GB") == "company"
+    assert singular_of("personnes", "fr") == "personnes"  # no guessing outside English
+
+
+def test_collation_files_accented_titles_with_their_letter() -> None:
+    titles = ["Zebra", "Šafařík's essays", "apple", "“Quoted” title", "Émile", "2019 report", "Tesla"]
+    ordered = sorted(titles, key=collation_key)
+    assert ordered.index("Šafařík's essays") < ordered.index("Tesla") < ordered.index("Zebra")
+    assert ordered.index("Émile") < ordered.index("Šafařík's essays")
+    assert [letter(t) for t in ("Šafařík", "émile", "“Quoted”", "2019", "中国")] == ["S", "E", "Q", "#", "中"]
+
+
+def test_labels_can_be_overridden_and_unknown_ones_are_errors(project: Path, tmp_path: Path) -> None:
+    site = project / "content" / "site.yaml"
+    edit(
+        site,
+        "language: en\n",
+        'language: en-GB\nlabels: {"What links here": "Pages that point here", "Cite this page": "How to cite"}\n',
+    )
+    done = run_cli("build", "--out", str(tmp_path / "out"), "--no-search", cwd=project)
+    assert done.returncode == 0, done.stderr
+    html = "\n".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out").rglob("*.html"))
+    assert "How to cite" in html and "Cite this page" not in html
+    assert "Pages that point here" in html
+    edit(site, '"Cite this page"', '"Cite this pag"')
+    done = run_cli("build", "--out", str(tmp_path / "out"), "--no-search", cwd=project)
+    assert done.returncode == 1
+    assert "unknown label 'Cite this pag' — did you mean 'Cite this page'?" in done.stderr
+    assert "Traceback" not in done.stderr
