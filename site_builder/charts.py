@@ -1,14 +1,28 @@
-"""Draw a chart declared in content as accessible inline SVG, with its numbers as a table."""
+"""Draw a chart declared in content as accessible inline SVG, with its numbers as a table.
+
+The SVG has no viewBox, so it is never scaled: its text is the size the stylesheet gives it (FONT CSS px) on a phone
+and on a desktop alike. Heights are pixels; horizontal positions are fractions of the chart's width, written as
+percentages. Widths of text are fixed while gaps grow with the chart, so whatever fits at MIN_WIDTH (the chart column
+of a 320 px phone) fits at every wider width: labels are wrapped, placed and checked for overlaps there.
+"""
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-WIDTH, HEIGHT = 640, 320
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 56
+Scale = Callable[[float], float]
+
+FONT = 12  # px: the font size of .chart-svg in style.css
+MIN_WIDTH = 280  # px: the narrowest a chart is drawn
+PLOT_HEIGHT, LINE_HEIGHT, TICK_GAP = 200, 15, 6  # px
+MAX_INTERVALS = 5  # at most this many steps between the axis ticks
+BAR_GROUP, MAX_BAR = 0.8, 0.2  # a category's bars fill 80% of its band; no bar is wider than 20% of the chart
+EM_WIDTHS = {"digit": 0.64, "upper": 0.74, "lower": 0.62, "narrow": 0.34, "wide": 1.0, "other": 0.7}  # DejaVu Sans, rounded up
 
 
 @dataclass(frozen=True)
@@ -36,12 +50,73 @@ class Chart:
         )
 
 
-def nice_max(value: float) -> float:
-    """A round number at or above `value` for the top of the axis."""
+@dataclass(frozen=True)
+class Text:
+    """A label: `x` a fraction of the chart's width plus `dx` px, `y` the first line's baseline in px."""
+
+    x: float
+    y: float
+    lines: tuple[str, ...]
+    cls: str
+    anchor: str = "middle"
+    dx: float = 0.0
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A bar (`r` = 0) or a point (`r` > 0): x and width are fractions of the chart's width, y and height px."""
+
+    series: int
+    category: int
+    x: float
+    y: float
+    width: float
+    height: float
+    title: str
+    r: float = 0.0
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in px, for overlap checks."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def overlaps(self, other: Box) -> bool:
+        return self.left < other.right and other.left < self.right and self.top < other.bottom and other.top < self.bottom
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Everything a chart draws, before it is written as SVG."""
+
+    height: float
+    gutter: float  # the plot starts this fraction of the width from the left
+    top: float  # px from the top to the highest tick
+    ticks: tuple[float, ...]
+    texts: tuple[Text, ...]
+    shapes: tuple[Shape, ...]
+    lines: tuple[tuple[int, float, float, float, float], ...]  # (series, x1, y1, x2, y2) for line charts
+
+
+def nice_step(value: float, intervals: int = MAX_INTERVALS) -> float:
+    """The smallest step of 1, 2 or 5 × 10^n that reaches `value` in at most `intervals` steps."""
+    rough = value / intervals
+    exp = 10.0 ** math.floor(math.log10(rough))
+    return next(m * exp for m in (1, 2, 5, 10) if m * exp * intervals >= value * (1 - 1e-12))
+
+
+def ticks(value: float) -> tuple[float, ...]:
+    """Round tick values from 0 up to the first tick at or above `value`."""
     if value <= 0:
-        return 1.0
-    exp = 10 ** math.floor(math.log10(value))
-    return float(next(m * exp for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * exp >= value))
+        return (0.0, 1.0)
+    step = nice_step(value)
+    digits = max(0, -math.floor(math.log10(step)))
+    count = math.ceil(value / step - 1e-9)
+    return tuple(round(i * step, digits) for i in range(count + 1))
 
 
 def fmt(value: float | None) -> str:
@@ -51,82 +126,185 @@ def fmt(value: float | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
-def svg(chart: Chart, dom_id: str) -> str:
-    """The chart as SVG with a title, a description, axes and labelled values."""
+def text_width(text: str, bold: bool = False) -> float:
+    """A generous estimate of `text`'s width in px at FONT."""
+    ems = sum(EM_WIDTHS[_char_class(c)] for c in text)
+    return ems * FONT * (1.1 if bold else 1.0)
+
+
+def _char_class(c: str) -> str:
+    if c.isdigit():
+        return "digit"
+    if c in " .,:;'!|il()[]-–":
+        return "narrow"
+    if c in "%@—MWmw":
+        return "wide"
+    return "upper" if c.isupper() else "lower" if c.islower() else "other"
+
+
+def wrap(text: str, width: float, max_lines: int = 3) -> tuple[str, ...]:
+    """`text` broken at spaces into lines no wider than `width` px; a word too long, or a last line, ends in '…'."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}") <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], " ".join(lines[max_lines - 1 :])]
+    return tuple(_shorten(line, width) for line in lines) or ("",)
+
+
+def _shorten(line: str, width: float) -> str:
+    if text_width(line) <= width:
+        return line
+    while line and text_width(line + "…") > width:
+        line = line[:-1]
+    return line.rstrip() + "…"
+
+
+def box(text: Text, width: float) -> Box:
+    """Where `text` is drawn in a chart `width` px wide (em box: 0.93 above the baseline, 0.24 below)."""
+    w = max(text_width(line, bold=text.cls == "value") for line in text.lines)
+    x = text.x * width + text.dx
+    left = {"start": x, "middle": x - w / 2, "end": x - w}[text.anchor]
+    bottom = text.y + (len(text.lines) - 1) * LINE_HEIGHT + 0.24 * FONT
+    return Box(left, text.y - 0.93 * FONT, left + w, bottom)
+
+
+def shape_box(shape: Shape, width: float) -> Box:
+    """Where a bar or a point is drawn in a chart `width` px wide."""
+    if shape.r:
+        x = shape.x * width
+        return Box(x - shape.r, shape.y - shape.r, x + shape.r, shape.y + shape.r)
+    return Box(shape.x * width, shape.y, (shape.x + shape.width) * width, shape.y + shape.height)
+
+
+def layout(chart: Chart) -> Layout:
+    """Place the chart's axis, marks and labels."""
     values = [v for _, vals, _ in chart.series for v in vals if v is not None]
-    top = nice_max(max(values, default=1))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    marks = ticks(max(values, default=1.0))
+    unit_lines = wrap(chart.unit, MIN_WIDTH) if chart.unit else ()
+    top = LINE_HEIGHT * len(unit_lines) + 2 * FONT
+    gutter = (max(text_width(fmt(t)) for t in marks) + 2 * TICK_GAP) / MIN_WIDTH
+    band = (1 - gutter) / max(len(chart.categories), 1)
 
     def y(v: float) -> float:
-        return TOP + plot_h - v / top * plot_h
+        return top + PLOT_HEIGHT * (1 - v / marks[-1])
 
+    texts = [Text(0, FONT, unit_lines, "axis-label", "start")] if unit_lines else []
+    texts += [Text(gutter, y(t) + FONT / 3, (fmt(t),), "tick", "end", -TICK_GAP) for t in marks]
+    cat_lines = [wrap(c, band * MIN_WIDTH - 2 * TICK_GAP) for c in chart.categories]
+    texts += [
+        Text(gutter + band * (i + 0.5), top + PLOT_HEIGHT + LINE_HEIGHT + 3, lines, "tick") for i, lines in enumerate(cat_lines)
+    ]
+    bottom = top + PLOT_HEIGHT + LINE_HEIGHT * (max((len(c) for c in cat_lines), default=1) + 1)
+    draw = _bars if chart.kind == "bar" else _points
+    shapes, values_text = draw(chart, gutter, band, y)
+    lines = _segments(shapes) if chart.kind != "bar" else ()
+    kept = _without_overlaps(texts, values_text, shapes)
+    return Layout(bottom, gutter, top, marks, (*texts, *kept), tuple(shapes), lines)
+
+
+def _title(chart: Chart, s: int, i: int, v: float) -> str:
+    name, _, status = chart.series[s]
+    return f"{name}{f' ({status})' if status else ''}, {chart.categories[i]}: {fmt(v)} {chart.unit}".rstrip()
+
+
+def _bars(chart: Chart, gutter: float, band: float, y: Scale) -> tuple[list[Shape], list[Text]]:
+    n = max(len(chart.series), 1)
+    bar = min(band * BAR_GROUP / n, MAX_BAR)
+    shapes, texts = [], []
+    for s, (_, vals, _) in enumerate(chart.series):
+        for i, v in zip(range(len(chart.categories)), vals, strict=False):
+            if v is None:
+                continue
+            x = gutter + band * (i + 0.5) - bar * n / 2 + bar * s
+            shapes.append(Shape(s, i, x, y(v), bar, y(0) - y(v), _title(chart, s, i, v)))
+            if text_width(fmt(v), bold=True) + 2 <= bar * MIN_WIDTH:
+                texts.append(Text(x + bar / 2, y(v) - 4, (fmt(v),), "value"))
+    return shapes, texts
+
+
+def _points(chart: Chart, gutter: float, band: float, y: Scale) -> tuple[list[Shape], list[Text]]:
+    shapes, texts = [], []
+    for s, (_, vals, _) in enumerate(chart.series):
+        for i, v in zip(range(len(chart.categories)), vals, strict=False):
+            if v is None:
+                continue
+            x = gutter + band * (i + 0.5)
+            shapes.append(Shape(s, i, x, y(v), 0, 0, _title(chart, s, i, v), r=4))
+            if text_width(fmt(v), bold=True) + 4 <= band * MIN_WIDTH:
+                texts.append(Text(x, y(v) - 9, (fmt(v),), "value"))
+    return shapes, texts
+
+
+def _segments(points: list[Shape]) -> tuple[tuple[int, float, float, float, float], ...]:
+    """Lines joining each series' points in neighbouring categories (a missing value leaves a gap)."""
+    pairs = itertools.pairwise(points)
+    return tuple((a.series, a.x, a.y, b.x, b.y) for a, b in pairs if a.series == b.series and b.category == a.category + 1)
+
+
+def _without_overlaps(fixed: list[Text], values: list[Text], shapes: list[Shape]) -> list[Text]:
+    """The value labels that overlap no other label and no bar or point, at MIN_WIDTH (and so at any wider width)."""
+    taken = [box(t, MIN_WIDTH) for t in fixed] + [shape_box(s, MIN_WIDTH) for s in shapes]
+    kept = []
+    for text in values:
+        b = box(text, MIN_WIDTH)
+        if not any(b.overlaps(other) for other in taken):
+            kept.append(text)
+            taken.append(b)
+    return kept
+
+
+def svg(chart: Chart, dom_id: str) -> str:
+    """The chart as SVG with a title, a description, axes and labelled values."""
+    plan = layout(chart)
     parts = [
-        f'<svg class="chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="chart-svg" width="100%" height="{plan.height:.0f}" role="img" '
         f'aria-labelledby="{dom_id}-title {dom_id}-desc" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{dom_id}-title">{escape(chart.title)}</title>',
         f'<desc id="{dom_id}-desc">{escape(chart.description)}</desc>',
     ]
-    for i in range(5):
-        v = top * i / 4
-        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>')
-        parts.append(f'<text class="tick" x="{LEFT - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{fmt(v)}</text>')
-    parts.append(
-        f'<text class="axis-label" x="14" y="{TOP + plot_h / 2:.0f}" transform="rotate(-90 14 {TOP + plot_h / 2:.0f})" '
-        f'text-anchor="middle">{escape(chart.unit)}</text>'
-    )
-    band = plot_w / len(chart.categories)
-    for i, cat in enumerate(chart.categories):
-        parts.append(
-            f'<text class="tick" x="{LEFT + band * (i + 0.5):.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">'
-            f"{escape(cat)}</text>"
-        )
-    parts += _bars(chart, band, y) if chart.kind == "bar" else _lines(chart, band, y)
-    parts.append(f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>')
-    parts += _legend(chart)
+    left = _pct(plan.gutter)
+    for t in plan.ticks:
+        at = plan.top + PLOT_HEIGHT * (1 - t / plan.ticks[-1])
+        parts.append(f'<line class="{"axis" if t == 0 else "grid"}" x1="{left}" x2="100%" y1="{at:.1f}" y2="{at:.1f}"/>')
+    parts += [_line(*segment) for segment in plan.lines]
+    parts += [_shape(s) for s in plan.shapes]
+    parts += [_text(t) for t in plan.texts]
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _bars(chart: Chart, band: float, y: Any) -> list[str]:
-    n = len(chart.series)
-    bar_w = band * 0.7 / n
-    out = []
-    for s, (name, vals, _) in enumerate(chart.series):
-        for i, v in enumerate(vals):
-            if v is None:
-                continue
-            x = LEFT + band * i + band * 0.15 + bar_w * s
-            out.append(
-                f'<rect class="series-{s % 4}" x="{x:.1f}" y="{y(v):.1f}" width="{bar_w:.1f}" height="{y(0) - y(v):.1f}">'
-                f"<title>{escape(name)}, {escape(chart.categories[i])}: {fmt(v)} {escape(chart.unit)}</title></rect>"
-            )
-            out.append(f'<text class="value" x="{x + bar_w / 2:.1f}" y="{y(v) - 4:.1f}" text-anchor="middle">{fmt(v)}</text>')
-    return out
+def _pct(fraction: float) -> str:
+    return f"{fraction * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
-def _lines(chart: Chart, band: float, y: Any) -> list[str]:
-    out = []
-    for s, (name, vals, _) in enumerate(chart.series):
-        points = [(LEFT + band * (i + 0.5), y(v), v) for i, v in enumerate(vals) if v is not None]
-        path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _ in points)
-        out.append(f'<polyline class="line series-{s % 4}" points="{path}"/>')
-        for px, py, v in points:
-            out.append(
-                f'<circle class="series-{s % 4}" cx="{px:.1f}" cy="{py:.1f}" r="4">'
-                f"<title>{escape(name)}: {fmt(v)}</title></circle>"
-            )
-            out.append(f'<text class="value" x="{px:.1f}" y="{py - 8:.1f}" text-anchor="middle">{fmt(v)}</text>')
-    return out
+def _line(series: int, x1: float, y1: float, x2: float, y2: float) -> str:
+    return f'<line class="line series-{series % 4}" x1="{_pct(x1)}" y1="{y1:.1f}" x2="{_pct(x2)}" y2="{y2:.1f}"/>'
 
 
-def _legend(chart: Chart) -> list[str]:
-    out, x = [], LEFT
-    for s, (name, _, status) in enumerate(chart.series):
-        label = f"{name} ({status})" if status else name
-        out.append(f'<rect class="series-{s % 4}" x="{x}" y="{HEIGHT - 20}" width="12" height="12"/>')
-        out.append(f'<text class="legend" x="{x + 16}" y="{HEIGHT - 10}">{escape(label)}</text>')
-        x += 24 + 7 * len(label)
-    return out
+def _shape(s: Shape) -> str:
+    title = f"<title>{escape(s.title)}</title>"
+    if s.r:
+        return f'<circle class="series-{s.series % 4}" cx="{_pct(s.x)}" cy="{s.y:.1f}" r="{s.r:g}">{title}</circle>'
+    return (
+        f'<rect class="series-{s.series % 4}" x="{_pct(s.x)}" y="{s.y:.1f}" width="{_pct(s.width)}" '
+        f'height="{s.height:.1f}">{title}</rect>'
+    )
+
+
+def _text(t: Text) -> str:
+    x, dx = _pct(t.x), f' dx="{t.dx:g}"' if t.dx else ""
+    anchor = f' text-anchor="{t.anchor}"' if t.anchor != "start" else ""
+    if len(t.lines) == 1:
+        return f'<text class="{t.cls}" x="{x}"{dx} y="{t.y:.1f}"{anchor}>{escape(t.lines[0])}</text>'
+    spans = "".join(
+        f'<tspan x="{x}"{dx} {"y" if i == 0 else "dy"}="{t.y if i == 0 else LINE_HEIGHT:.1f}">{escape(line)}</tspan>'
+        for i, line in enumerate(t.lines)
+    )
+    return f'<text class="{t.cls}"{anchor}>{spans}</text>'
 
 
 def table_rows(chart: Chart) -> list[dict[str, Any]]:
