@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +94,61 @@ def browser() -> Iterator[Any]:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# --- The real explainer (content/), built once per worker and served under its base path ---
+
+BASE_URL = "https://example.github.io/china-ev-exports/"
+MOUNT = "china-ev-exports"
+TOOLS = REPO / "tests" / "tools" / "node_modules"
+AXE_NPM = TOOLS / "axe-core" / "axe.min.js"
+AXE_URL = "__tools/axe.min.js"  # served beside the site, so the browser caches and compiles it once
+
+
+@dataclass(frozen=True)
+class Site:
+    root: Path  # the built site
+    pages: list[str]  # every *.html, relative to root
+
+    def url_path(self, page: str) -> str:
+        """The site path a page is served at: 'companies/tesla/index.html' -> 'companies/tesla/'."""
+        return page.removesuffix("index.html")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """The real site, with its search index, built into this worker's own temporary folder."""
+    from site_builder.build import build
+
+    out = tmp_path_factory.mktemp("www") / MOUNT
+    build(REPO, out, base_url=BASE_URL)
+    return Site(out, sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")))
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def axe_script() -> Path:
+    """axe-core from tests/tools (pinned, newest rules), else the copy bundled with axe-playwright-python."""
+    if AXE_NPM.is_file():
+        return AXE_NPM
+    import axe_playwright_python
+
+    return Path(axe_playwright_python.__file__).parent / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def server(site: Site) -> Iterator[str]:
+    """The site's base URL on 127.0.0.1 (a free port), as GitHub Pages would serve a project site."""
+    tools = site.root.parent / AXE_URL
+    tools.parent.mkdir()
+    shutil.copyfile(axe_script(), tools)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site.root.parent)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/{MOUNT}/"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()

@@ -8,88 +8,35 @@ colour scheme and the answers are shared by the tests. Screenshots and the weigh
 
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import re
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from site_builder.build import build
 from site_builder.check import check_links
 from site_builder.urls import Urls
 
-from .conftest import REPO, need_tool
+from .conftest import AXE_URL, BASE_URL, MOUNT, REPO, TOOLS, Site, need_tool
 
-BASE_URL = "https://example.github.io/china-ev-exports/"
-MOUNT = "china-ev-exports"
 ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
-TOOLS = REPO / "tests" / "tools" / "node_modules"
 VNU = TOOLS / "vnu-jar" / "build" / "dist" / "vnu.jar"
-AXE_NPM = TOOLS / "axe-core" / "axe.min.js"
-AXE_URL = "__tools/axe.min.js"  # served beside the site, so the browser caches and compiles it once
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BUDGET = 14 * 1024  # bytes, gzip -9: a page's HTML plus its CSS must arrive in the first round trip
 PHONE, DESKTOP = 360, 1280
-SHOWCASE = {"home": "", "company": "companies/tesla/", "policy": "policies/dual-credit/", "timeline": "timeline/"}
+SHOWCASE = {  # the pages a person looks at before a release: one of each kind a reader meets
+    "home": "",
+    "company": "companies/tesla/",
+    "policy": "policies/nev-subsidies/",
+    "timeline": "timeline/",
+    "charts": "charts/",
+    "about-the-source": "about-the-source/",
+}
 FOCUS_PAGES = ["", "companies/tesla/", "glossary/", "search/"]  # every kind of focusable thing the templates make
-
-
-# --- The site: built once, served over HTTP under its base path ---
-
-
-@dataclass(frozen=True)
-class Site:
-    root: Path  # the built site
-    pages: list[str]  # every *.html, relative to root
-
-    def url_path(self, page: str) -> str:
-        """The site path a page is served at: 'companies/tesla/index.html' -> 'companies/tesla/'."""
-        return page.removesuffix("index.html")
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    out = tmp_path_factory.mktemp("www") / MOUNT
-    build(REPO, out, base_url=BASE_URL)
-    return Site(out, sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")))
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="session")
-def server(site: Site) -> Iterator[str]:
-    """The site's base URL on 127.0.0.1, as GitHub Pages would serve a project site."""
-    tools = site.root.parent / AXE_URL
-    tools.parent.mkdir()
-    shutil.copyfile(axe_script(), tools)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site.root.parent)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/{MOUNT}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
-
-
-def axe_script() -> Path:
-    """axe-core from tests/tools (pinned, newest rules), else the copy bundled with axe-playwright-python."""
-    if AXE_NPM.is_file():
-        return AXE_NPM
-    import axe_playwright_python
-
-    return Path(axe_playwright_python.__file__).parent / "axe.min.js"
 
 
 # --- One visit per page and colour scheme, shared by the tests below ---
@@ -332,4 +279,4 @@ def test_screenshots_of_key_pages_on_phone_and_desktop_in_light_and_dark(browser
                 tab.screenshot(path=str(shot), full_page=True)
                 made.append(shot)
             context.close()
-    assert len(made) == 16 and all(s.stat().st_size > 10_000 for s in made)
+    assert len(made) == 4 * len(SHOWCASE) and all(s.stat().st_size > 10_000 for s in made)
