@@ -158,7 +158,12 @@ MARKS = """() => {
     for (let dd = dt.nextElementSibling; dd && dd.tagName === 'DD'; dd = dd.nextElementSibling) kinds.push(...marks(dd));
     return {label: squash(dt.innerText), kinds};
   });
-  return {loud: all.filter(loud).map(el => squash(el.parentElement.innerText).slice(0, 40)), rows, infobox};
+  const index = [...document.querySelectorAll('tbody tr')].map(tr => {  // a row per record: its link, its cells' marks
+    const a = tr.querySelector('th[scope=row] a[href]'), heads = tr.closest('table').tHead?.rows[0]?.cells || [];
+    const cells = Object.fromEntries([...tr.cells].map((c, i) => [c.dataset.label || squash(heads[i]?.innerText), marks(c)]));
+    return a && {href: a.getAttribute('href'), cells};
+  }).filter(Boolean);
+  return {loud: all.filter(loud).map(el => squash(el.parentElement.innerText).slice(0, 40)), rows, infobox, index};
 }"""
 
 EVENTS = """() => [...document.querySelectorAll('li.event')].map(li => {
@@ -227,6 +232,12 @@ def report(found: Iterable[str]) -> str:
 def test_every_table_fits_its_box_or_reflows_and_no_column_is_squeezed(seen: dict[str, Seen]) -> None:
     found = [f"{page} @{w}: {p}" for page, s in seen.items() for w, ps in s.tables.items() for p in ps]
     assert found == [], report(found)
+
+
+def test_every_page_links_the_charts_from_its_main_navigation(site: Site) -> None:
+    nav = re.compile(r'<nav class="site-nav".*?</nav>', re.S)
+    missing = [p for p in site.pages if "/charts/" not in "".join(nav.findall((site.root / p).read_text(encoding="utf-8")))]
+    assert missing == [], report(missing)
 
 
 def test_chart_text_is_legible_and_labels_do_not_overlap(seen: dict[str, Seen], site: Site) -> None:
@@ -359,32 +370,62 @@ def expected_marker(fact: dict[str, Any], weak: set[str]) -> str | None:
     return "weak" if sources and all(s in weak for s in sources) else None
 
 
-def expected_markers() -> list[tuple[str, str, str, str | None]]:
-    """(page, field, infobox label, marker) for every scalar fact of every record in content/."""
+@dataclass(frozen=True)
+class Fact:
+    """A scalar fact of a record, where it is shown, and the marker its sources earn."""
+
+    page: str  # the record's page: 'companies/tesla/index.html'
+    index: str  # its collection's index page, when the fact is one of the index's columns, else ''
+    path: str  # the record's address below the site root: 'companies/tesla/'
+    key: str
+    label: str  # the schema's title: the infobox row's and the index column's heading
+    marker: str | None
+
+
+def expected_markers() -> list[Fact]:
+    """Every scalar fact (a top-level mapping with a value) of every record in content/."""
     site = load(CONTENT / "site.yaml")
     weak = {s["id"] for s in load(CONTENT / "sources.yaml") if s.get("reliability") == "weak"}
     found = []
     for name, collection in site["collections"].items():
         titles = {k: v.get("title", k) for k, v in load(CONTENT / collection["schema"])["properties"].items()}
+        index = collection["url"].split("{slug}")[0].strip("/") + "/index.html"
         for record in sorted((CONTENT / name).glob("*.yaml")):
-            page = collection["url"].format(slug=record.stem).strip("/") + "/index.html"
+            path = collection["url"].format(slug=record.stem).lstrip("/")
             for key, value in load(record).items():
                 if isinstance(value, dict) and "value" in value:
-                    found.append((page, key, titles.get(key, key), expected_marker(value, weak)))
+                    shown = index if key in collection.get("columns", []) else ""
+                    found.append(Fact(path + "index.html", shown, path, key, titles.get(key, key), expected_marker(value, weak)))
     return found
+
+
+def shown(kinds: list[str], marker: str | None) -> str:
+    """'' when the marks are the one the fact earns, else what is wrong."""
+    want = [marker] if marker else []
+    return "" if kinds == want else f"shows {kinds or 'no marker'}, its sources earn {want or 'none'}"
 
 
 def test_each_infobox_fact_shows_the_marker_its_sources_earn(seen: dict[str, Seen]) -> None:
     facts = expected_markers()
     assert len(facts) > 20
     found = []
-    for page, key, label, marker in facts:
-        rows = [r["kinds"] for r in seen[page].marks["infobox"] if r["label"] == label] if page in seen else []
-        want = [marker] if marker else []
-        if not rows:
-            found.append(f"{page}: no infobox row {label!r} for {key}")
-        elif rows[0] != want:
-            found.append(f"{page}: {label!r} shows {rows[0] or 'no marker'}, its sources earn {want or 'none'}")
+    for f in facts:
+        rows = [r["kinds"] for r in seen[f.page].marks["infobox"] if r["label"] == f.label] if f.page in seen else []
+        wrong = shown(rows[0], f.marker) if rows else f"no infobox row for {f.key}"
+        found += [f"{f.page}: {f.label!r} {wrong}"] if wrong else []
+    assert found == [], report(found)
+
+
+def test_each_index_column_shows_the_marker_its_sources_earn(seen: dict[str, Seen]) -> None:
+    """The /companies/ index shows the same marker for a headquarters as the company's page does."""
+    facts = [f for f in expected_markers() if f.index]
+    assert facts
+    found = []
+    for f in facts:
+        rows = [r["cells"] for r in seen[f.index].marks["index"] if r["href"].endswith("/" + f.path)] if f.index in seen else []
+        kinds = rows[0].get(f.label) if rows else None
+        wrong = f"no row and column {f.label!r}" if kinds is None else shown(kinds, f.marker)
+        found += [f"{f.index}: {f.path} {f.label!r} {wrong}"] if wrong else []
     assert found == [], report(found)
 
 
@@ -432,6 +473,14 @@ def test_the_timeline_check_places_approximate_events_at_their_earliest_day() ->
     first = {"datetime": "2020-10-01", "when": "1 October 2020", "text": "x"}
     assert order_problems([wsj, first]) and order_problems([first, wsj]) == []
     assert order_problems([{**wsj, "text": "x"}, first]) == []
+
+
+def test_the_timeline_opens_on_the_story_year(seen: dict[str, Seen]) -> None:
+    """/timeline/ is the part that holds site.yaml's story_date (SPEC.md), not the oldest part."""
+    year = str(load(CONTENT / "site.yaml").get("story_date", ""))[:4]
+    assert year, "content/site.yaml has no story_date"
+    years = sorted({e["datetime"][:4] for e in seen["timeline/index.html"].events})
+    assert year in years, f"/timeline/ shows events of {years}, not of the story's year {year}"
 
 
 def test_timeline_events_are_in_date_order(seen: dict[str, Seen]) -> None:
