@@ -28,7 +28,13 @@ BASE_PROPERTIES: dict[str, Any] = {
     "sources": {"type": "array", "items": {"type": "string"}, "title": "Sources"},
     "updated": {"type": "string", "format": "date", "title": "Last updated"},
 }
-DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+# The formats as patterns that mean the same in Python and in ECMAScript (the dialect of JSON Schema's `pattern`):
+# [0-9], not \d (Unicode digits in Python); (?![\s\S]) for the very end, where Python's $ also allows a final newline.
+_END = r"(?![\s\S])"
+DATE_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?" + _END
+URI_PATTERN = r"^https?://[^\x00-\x20\x7f/?#\[\]]+([/?#][^\x00-\x20\x7f]*)?" + _END
+DATE = re.compile(DATE_PATTERN)
+URI = re.compile(URI_PATTERN)
 FORMATS = jsonschema.FormatChecker()
 
 
@@ -40,11 +46,12 @@ def _is_date(value: object) -> bool:
 
 @FORMATS.checks("uri")
 def _is_uri(value: object) -> bool:
+    """An http(s) address with a host, and nothing urlsplit refuses."""
     if not isinstance(value, str):
         return True
     try:
-        return value.startswith(("https://", "http://")) and bool(urlsplit(value).netloc)
-    except ValueError:  # e.g. 'https://[x': an unclosed IPv6 address
+        return bool(URI.match(value)) and bool(urlsplit(value).netloc)
+    except ValueError:  # e.g. a host that Unicode normalisation turns into '/'
         return False
 
 
@@ -63,7 +70,7 @@ def record_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """A collection schema with the base fields added; unknown fields are errors unless it says otherwise."""
     full = copy.deepcopy(schema)
     full.setdefault("type", "object")
-    full["properties"] = {**BASE_PROPERTIES, **full.get("properties", {})}
+    full["properties"] = {**copy.deepcopy(BASE_PROPERTIES), **full.get("properties", {})}
     full["required"] = sorted({"title", *full.get("required", [])})
     full.setdefault("additionalProperties", False)
     return full
@@ -278,27 +285,65 @@ def resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
 
 
 def editor_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema as published for editors: wherever a value may stand, a fact object may stand too."""
-    out = copy.deepcopy(schema)
-    out.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
-    _allow_facts(out)
+    """A record schema (see `record_schema`) as published for editors: it accepts what the build accepts.
+
+    Wherever a value may stand, a fact object may stand too; site_builder's formats become patterns, so that any
+    validator, with format checks on or off, reads them as the build does."""
+    out: dict[str, Any] = _published(schema)
+    return {**out, "$schema": "https://json-schema.org/draft/2020-12/schema"}  # as the build reads every schema
+
+
+# Keywords whose schemas describe values inside the value (a fact object may stand there), and those whose schemas
+# describe the same value (it is wrapped once, where it stands).
+_INSIDE_MAPS = ("properties", "patternProperties")
+_INSIDE = ("additionalProperties", "items", "contains", "unevaluatedProperties", "unevaluatedItems")
+_SAME_MAPS = ("$defs", "dependentSchemas")
+_SAME_LISTS = ("anyOf", "oneOf", "allOf")
+_SAME = ("not", "if", "then", "else", "propertyNames")
+_DATE_TEXT = "Partial dates are allowed: YYYY, YYYY-MM or YYYY-MM-DD."
+
+
+def _published(schema: Any) -> Any:
+    """One schema and everything under it, as published."""
+    if not isinstance(schema, dict):
+        return schema
+    out = _formats_as_patterns(dict(schema))  # a copy: the parts below are replaced in it
+    for key, value in out.items():
+        if key in _INSIDE_MAPS and isinstance(value, dict):
+            out[key] = {name: _fact_or(_published(sub)) for name, sub in value.items()}
+        elif key in _INSIDE and isinstance(value, dict):
+            out[key] = _fact_or(_published(value))
+        elif key == "prefixItems" and isinstance(value, list):
+            out[key] = [_fact_or(_published(sub)) for sub in value]
+        elif key in _SAME_MAPS and isinstance(value, dict):
+            out[key] = {name: _published(sub) for name, sub in value.items()}
+        elif key in _SAME_LISTS and isinstance(value, list):
+            out[key] = [_published(sub) for sub in value]
+        elif key in _SAME:
+            out[key] = _published(value)
     return out
 
 
-def _allow_facts(schema: dict[str, Any]) -> None:
-    for key in ("properties", "$defs"):
-        for name, sub in list(schema.get(key, {}).items()):
-            if isinstance(sub, dict):
-                _allow_facts(sub)
-                if key == "properties" and name not in BASE_PROPERTIES:
-                    schema[key][name] = _fact_or(sub)
-    items = schema.get("items")
-    if isinstance(items, dict):
-        _allow_facts(items)
-        schema["items"] = _fact_or(items)
+def _formats_as_patterns(schema: dict[str, Any]) -> dict[str, Any]:
+    """`format: date` and `format: uri` as the patterns the build checks."""
+    fmt = schema.get("format")
+    if fmt not in ("date", "uri"):
+        return schema
+    out = {k: v for k, v in schema.items() if k != "format"}
+    if fmt == "uri":
+        return {"$comment": "An http:// or https:// address with a host."} | _also(out, "pattern", URI_PATTERN)
+    return {"$comment": _DATE_TEXT} | _also(out, "pattern", DATE_PATTERN)
 
 
-def _fact_or(sub: dict[str, Any]) -> dict[str, Any]:
+def _also(schema: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """`schema` with one more keyword; if it already has that one, the new one is added under allOf."""
+    if key not in schema:
+        return {**schema, key: value}
+    return {**schema, "allOf": [*schema.get("allOf", []), {key: value}]}
+
+
+def _fact_or(sub: Any) -> Any:
+    """The schema of a value, or of a fact object holding such a value (see content.is_fact)."""
     fact = {
         "type": "object",
         "required": ["value"],
@@ -306,8 +351,10 @@ def _fact_or(sub: dict[str, Any]) -> dict[str, Any]:
         "properties": {
             "value": sub,
             "sources": {"type": "array", "items": {"type": "string"}},
-            "status": {"enum": ["unconfirmed", "weak"]},
+            "status": {"enum": ["unconfirmed", "weak", ""]},
             "note": {"type": "string"},
         },
     }
+    if not isinstance(sub, dict):  # true or false as a whole schema
+        return {"anyOf": [sub, fact]}
     return {"anyOf": [sub, fact], **{k: sub[k] for k in ("title", "description") if k in sub}}
