@@ -35,6 +35,8 @@ DATE_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?" + _EN
 URI_PATTERN = r"^https?://[^\x00-\x20\x7f/?#\[\]]+([/?#][^\x00-\x20\x7f]*)?" + _END
 DATE = re.compile(DATE_PATTERN)
 URI = re.compile(URI_PATTERN)
+YEARS = "x-years"  # marks a date field of a record schema where a bare year (a whole number) is read as the year
+FIRST_YEAR, LAST_YEAR = 1000, 9999
 FORMATS = jsonschema.FormatChecker()
 
 
@@ -55,6 +57,24 @@ def _is_uri(value: object) -> bool:
         return False
 
 
+def is_year(value: object) -> bool:
+    """A bare year, 1000 to 9999, written as a whole number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return float(value).is_integer() and FIRST_YEAR <= value <= LAST_YEAR
+
+
+def _type_or_year(validator: Any, types: Any, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    """JSON Schema's `type`, but a bare year passes for text in a date field of a record (marked `x-years`)."""
+    if schema.get(YEARS) and "string" in ([types] if isinstance(types, str) else types) and is_year(instance):
+        return
+    yield from _DRAFT_TYPE(validator, types, instance, schema)
+
+
+_DRAFT_TYPE = Draft202012Validator.VALIDATORS["type"]
+_Validator = jsonschema.validators.extend(Draft202012Validator, {"type": _type_or_year})  # type: ignore[no-untyped-call]
+
+
 _TYPE_NAMES = {
     "string": "text",
     "integer": "a whole number",
@@ -73,7 +93,47 @@ def record_schema(schema: dict[str, Any]) -> dict[str, Any]:
     full["properties"] = {**copy.deepcopy(BASE_PROPERTIES), **full.get("properties", {})}
     full["required"] = sorted({"title", *full.get("required", [])})
     full.setdefault("additionalProperties", False)
+    _mark_years(full)
     return full
+
+
+def _mark_years(schema: Any) -> None:
+    """Mark every text field with `format: date`: there a bare year, `founded: 2017`, means the text "2017"."""
+    if isinstance(schema, list):
+        for part in schema:
+            _mark_years(part)
+    if not isinstance(schema, dict):
+        return
+    if schema.get("format") == "date" and _allows_text(schema):
+        schema[YEARS] = True
+    for key, value in schema.items():
+        if key in ("properties", "patternProperties", "$defs", "dependentSchemas") and isinstance(value, dict):
+            _mark_years(list(value.values()))
+        elif key not in ("enum", "const", "default", "examples", "required") and not key.startswith("x-"):
+            _mark_years(value)
+
+
+def _allows_text(schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    return kind == "string" or (isinstance(kind, list) and "string" in kind)
+
+
+def years_as_text(data: Any, schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """`data` with each bare year in a marked date field (see `record_schema`) as its text: 2017 -> "2017".
+
+    Follows properties, items and $ref; parts without a year are returned as they are, not copied."""
+    root = schema if root is None else root
+    schema = resolve(schema, root)
+    if schema.get(YEARS) and is_year(data):
+        return str(int(data))
+    if isinstance(data, dict) and isinstance(schema.get("properties"), dict):
+        props = schema["properties"]
+        out = {k: years_as_text(v, props[k], root) if isinstance(props.get(k), dict) else v for k, v in data.items()}
+        return data if all(out[k] is v for k, v in data.items()) else out
+    if isinstance(data, list) and isinstance(schema.get("items"), dict):
+        items = [years_as_text(v, schema["items"], root) for v in data]
+        return data if all(a is b for a, b in zip(items, data, strict=True)) else items
+    return data
 
 
 def schema_problems(schema: Any) -> list[str]:
@@ -141,7 +201,8 @@ def validate_json(
 @functools.lru_cache(maxsize=64)
 def _validator(schema_json: str) -> Draft202012Validator:
     """One validator per distinct schema: building one for every record costs more than validating."""
-    return Draft202012Validator(json.loads(schema_json), format_checker=FORMATS)
+    validator: Draft202012Validator = _Validator(json.loads(schema_json), format_checker=FORMATS)
+    return validator
 
 
 # Keywords whose meaning is the same in fastjsonschema's draft 7 and in JSON Schema 2020-12. A schema that uses
@@ -227,7 +288,8 @@ def _explain(error: Any, path: str, mark: Callable[[Path_], Mark], key_mark: Cal
         wanted = error.validator_value
         wanted_names = " or ".join(_TYPE_NAMES.get(w, w) for w in ([wanted] if isinstance(wanted, str) else wanted))
         got = _TYPE_NAMES.get(_json_type(error.instance), "something else")
-        yield SiteError(path, f"'{name}' should be {wanted_names}, not {got}", f"write {wanted_names} here", *mark(at))
+        hint = _type_hint(error.schema, error.instance, at) or f"write {wanted_names} here"
+        yield SiteError(path, f"'{name}' should be {wanted_names}, not {got}", hint, *mark(at))
         return
     if kind == "enum":
         options = ", ".join(map(str, error.validator_value))
@@ -240,6 +302,16 @@ def _explain(error: Any, path: str, mark: Callable[[Path_], Mark], key_mark: Cal
         yield SiteError(path, f"'{name}' is not a valid {fmt}: {error.instance!r}", f"write {want.get(fmt, fmt)}", *mark(at))
         return
     yield SiteError(path, f"'{name}': {error.message}", "see the collection's schema", *mark(at))
+
+
+def _type_hint(schema: dict[str, Any], value: Any, at: Path_) -> str:
+    """For a number where text is wanted: how to write it as text, with the field's own name and value."""
+    if not _allows_text(schema) or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    key = f"{at[-1]}: " if at and isinstance(at[-1], str) else "- " if at else ""
+    if schema.get("format") == "date" and not is_year(value):
+        return "write a date as YYYY, YYYY-MM or YYYY-MM-DD"
+    return f'quote it: {key}"{value}"'
 
 
 def _field_name(at: Path_) -> str:
@@ -301,13 +373,14 @@ _SAME_MAPS = ("$defs", "dependentSchemas")
 _SAME_LISTS = ("anyOf", "oneOf", "allOf")
 _SAME = ("not", "if", "then", "else", "propertyNames")
 _DATE_TEXT = "Partial dates are allowed: YYYY, YYYY-MM or YYYY-MM-DD."
+_YEAR = {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR, "$comment": "a bare year, read as its text"}
 
 
 def _published(schema: Any) -> Any:
     """One schema and everything under it, as published."""
     if not isinstance(schema, dict):
         return schema
-    out = _formats_as_patterns(dict(schema))  # a copy: the parts below are replaced in it
+    out = _formats_as_patterns({k: v for k, v in schema.items() if k != YEARS}, bool(schema.get(YEARS)))
     for key, value in out.items():
         if key in _INSIDE_MAPS and isinstance(value, dict):
             out[key] = {name: _fact_or(_published(sub)) for name, sub in value.items()}
@@ -324,15 +397,18 @@ def _published(schema: Any) -> Any:
     return out
 
 
-def _formats_as_patterns(schema: dict[str, Any]) -> dict[str, Any]:
-    """`format: date` and `format: uri` as the patterns the build checks."""
+def _formats_as_patterns(schema: dict[str, Any], years: bool) -> dict[str, Any]:
+    """`format: date` and `format: uri` as the patterns the build checks; a marked date field also takes a year."""
     fmt = schema.get("format")
     if fmt not in ("date", "uri"):
         return schema
     out = {k: v for k, v in schema.items() if k != "format"}
     if fmt == "uri":
         return {"$comment": "An http:// or https:// address with a host."} | _also(out, "pattern", URI_PATTERN)
-    return {"$comment": _DATE_TEXT} | _also(out, "pattern", DATE_PATTERN)
+    if not years:
+        return {"$comment": _DATE_TEXT} | _also(out, "pattern", DATE_PATTERN)
+    text = {"type": out.pop("type"), "pattern": DATE_PATTERN}
+    return {"$comment": f"{_DATE_TEXT} A bare year may be a whole number."} | _also(out, "anyOf", [text, _YEAR])
 
 
 def _also(schema: dict[str, Any], key: str, value: Any) -> dict[str, Any]:

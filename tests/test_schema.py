@@ -72,7 +72,7 @@ def agrees(schema_value: dict[str, Any], data: Any) -> None:
     schema_json = json.dumps(schema_value, sort_keys=True)
     quick = schema._quick_check(schema_json)
     assert quick is not None, "the test schemas are all within what the quick check supports"
-    slow_ok = not list(jsonschema.Draft202012Validator(schema_value, format_checker=schema.FORMATS).iter_errors(data))
+    slow_ok = not list(schema._validator(schema_json).iter_errors(data))  # the build's own validator
     if quick(data):
         assert slow_ok, f"quick check passed what jsonschema refuses: {data!r}"
 
@@ -144,3 +144,66 @@ def test_a_refused_record_still_gets_every_located_message() -> None:
         "'founded' should be a whole number, not text",
         "'kind' is 'makr', not one of maker, supplier, 1, True",
     ]
+
+
+def errors(data: dict[str, Any], against: dict[str, Any] = RECORD) -> list[tuple[str, str]]:
+    """The build's (message, hint) for each way `data` breaks `against`."""
+    found = schema.validate(data, against, "content/x.yaml", lambda at: (1, 1), lambda at: (1, 1))
+    return [(e.message, e.hint) for e in found]
+
+
+@pytest.mark.parametrize("year", [2017, 1000, 9999, 2017.0])
+def test_a_bare_year_in_a_date_field_of_a_record_is_the_year(year: int | float) -> None:
+    data = {"title": "T", "kind": "maker", "opened": year, "stakes": [{"partner": "A", "since": year}]}
+    stake = {"type": "object", "properties": {"partner": {"type": "string"}, "since": {"type": "string", "format": "date"}}}
+    stakes = {"type": "array", "items": {"$ref": "#/$defs/stake"}}
+    with_since = schema.record_schema({"properties": {**RECORD["properties"], "stakes": stakes}, "$defs": {"stake": stake}})
+    assert errors(data, with_since) == []
+    written = str(int(year))
+    assert schema.years_as_text(data, with_since) == {
+        "title": "T", "kind": "maker", "opened": written, "stakes": [{"partner": "A", "since": written}]
+    }  # fmt: skip
+    assert schema.years_as_text({"title": "T", "opened": "2019-10"}, with_since) == {"title": "T", "opened": "2019-10"}
+
+
+def test_a_bare_year_counts_as_updated_too() -> None:
+    assert errors({"title": "T", "kind": "maker", "updated": 2020}) == []
+
+
+@pytest.mark.parametrize("value", [17, 20171019, 999, 10000, 2017.5, True])
+def test_a_number_that_is_no_year_is_refused_with_how_to_write_a_date(value: object) -> None:
+    found = errors({"title": "T", "kind": "maker", "opened": value})
+    assert len(found) == 1 and found[0][0].startswith("'opened' should be text, not ")
+    if not isinstance(value, bool):
+        assert found[0][1] == "write a date as YYYY, YYYY-MM or YYYY-MM-DD"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "hint"),
+    [
+        ("ticker", 2017, 'quote it: ticker: "2017"'),
+        ("ticker", 1.5, 'quote it: ticker: "1.5"'),
+    ],
+)
+def test_a_number_in_a_text_field_is_refused_with_how_to_quote_it(field: str, value: object, hint: str) -> None:
+    assert errors({"title": "T", "kind": "maker", field: value}) == [
+        (f"'{field}' should be text, not {'a whole number' if isinstance(value, int) else 'a number'}", hint)
+    ]
+
+
+def test_a_number_in_a_list_of_text_is_quoted_as_a_list_item() -> None:
+    assert errors({"title": "T", "kind": "maker", "sources": ["a", 2017]}) == [
+        ("'sources.1' should be text, not a whole number", 'quote it: - "2017"')
+    ]
+
+
+def test_a_bare_year_is_only_a_year_in_records_not_in_data_files() -> None:
+    """Data files (sources, timeline) are read as written: their dates stay text, and the hint says to quote."""
+    found = errors([{"id": "s1", "title": "T", "published": 2017}], SOURCES_SCHEMA)  # type: ignore[arg-type]
+    assert found == [("'0.published' should be text, not a whole number", 'quote it: published: "2017"')]
+
+
+def test_the_quick_check_never_passes_a_year_it_cannot_judge() -> None:
+    """fastjsonschema knows no bare years: it refuses them, and jsonschema (the build's validator) decides."""
+    quick = schema._quick_check(json.dumps(RECORD, sort_keys=True))
+    assert quick is not None and not quick({"title": "T", "kind": "maker", "opened": 2017})
