@@ -27,6 +27,7 @@ NARROW_COLUMN = 100  # px: a cell this narrow ...
 MAX_LINES = 12  # ... with more lines than this is a squeezed column (issue 13 saw 90 px and 40 lines)
 MIN_CHART_TEXT = 11  # CSS px, as rendered
 MAX_LOUD_MARKS = 10
+MIN_LABEL_GAP = 6  # px between an infobox label and its value on the same line
 SEARCH_QUERIES = ["tesla", "CATL"]
 CONTENT = REPO / "content"
 
@@ -117,6 +118,24 @@ CHARTS = """(minPx) => {
   return found;
 }"""
 
+LABELS = """(minGap) => {  // a definition list's label that runs into its value on the same line
+  const squash = s => (s || '').trim().replace(/\\s+/g, ' ').slice(0, 30);
+  const lines = el => {
+    const r = document.createRange();
+    r.selectNodeContents(el);
+    return [...r.getClientRects()].filter(q => q.width > 0);
+  };
+  return [...document.querySelectorAll('dt')].flatMap(dt => {
+    const dd = dt.nextElementSibling;
+    if (!dd || dd.tagName !== 'DD' || !dt.getClientRects().length) return [];
+    const label = lines(dt), value = lines(dd);
+    const gaps = label.flatMap(a => value.filter(b => Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 2
+        && b.right > a.left && b.left >= a.left).map(b => b.left - a.right));
+    const gap = Math.min(...gaps);
+    return gap < minGap ? [`"${squash(dt.innerText)}" is ${gap.toFixed(1)} px from its value "${squash(dd.innerText)}"`] : [];
+  });
+}"""
+
 TEXT = """() => {
   const shut = [...document.querySelectorAll('details:not([open])')];
   shut.forEach(d => { d.open = true; });  // a reader can open them all
@@ -188,6 +207,7 @@ class Seen:
     """What one page shows a reader."""
 
     tables: dict[int, list[str]] = field(default_factory=dict)  # width -> problems
+    labels: dict[int, list[str]] = field(default_factory=dict)
     charts: dict[int, list[str]] = field(default_factory=dict)
     text: str = ""
     links: list[dict[str, str]] = field(default_factory=list)
@@ -219,6 +239,7 @@ def seen(browser: Any, server: str, site: Site) -> dict[str, Seen]:
 def measure(tab: Any, now: Seen, width: int) -> None:
     now.tables[width] = tab.evaluate(TABLES, [NARROW_COLUMN, MAX_LINES])
     now.charts[width] = tab.evaluate(CHARTS, MIN_CHART_TEXT)
+    now.labels[width] = tab.evaluate(LABELS, MIN_LABEL_GAP)
 
 
 def report(found: Iterable[str]) -> str:
@@ -243,6 +264,24 @@ def test_every_page_links_the_charts_from_its_main_navigation(site: Site) -> Non
 def test_chart_text_is_legible_and_labels_do_not_overlap(seen: dict[str, Seen], site: Site) -> None:
     assert '<figure class="chart"' in (site.root / "charts/index.html").read_text(encoding="utf-8")  # charts to judge
     found = [f"{page} @{w}: {p}" for page, s in seen.items() for w, ps in s.charts.items() for p in ps]
+    assert found == [], report(found)
+
+
+def test_no_label_touches_its_value(seen: dict[str, Seen]) -> None:
+    """An infobox label ("Role in the story") keeps clear of its value at both widths."""
+    found = [f"{page} @{w}: {p}" for page, s in seen.items() for w, ps in s.labels.items() for p in ps]
+    assert found == [], report(found)
+
+
+BACKLINKS = re.compile(r'<section class="backlinks".*?</section>', re.S)
+HREF = re.compile(r'href="([^"#]+)"')
+
+
+def test_what_links_here_names_each_page_once(site: Site) -> None:
+    found = []
+    for page in site.pages:
+        hrefs = HREF.findall("".join(BACKLINKS.findall((site.root / page).read_text(encoding="utf-8"))))
+        found += [f"{page}: {h} listed {hrefs.count(h)} times" for h in sorted(set(hrefs)) if hrefs.count(h) > 1]
     assert found == [], report(found)
 
 
