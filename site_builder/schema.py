@@ -118,20 +118,54 @@ def _allows_text(schema: dict[str, Any]) -> bool:
     return kind == "string" or (isinstance(kind, list) and "string" in kind)
 
 
-def years_as_text(data: Any, schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+# Where a record's bare years can stand: (is it a marked date field, its fields' plans, its items' plan).
+_Plan = tuple[bool, dict[str, "_Plan"], "_Plan | None"]
+
+
+def years_as_text(data: Any, schema: dict[str, Any]) -> Any:
     """`data` with each bare year in a marked date field (see `record_schema`) as its text: 2017 -> "2017".
 
     Follows properties, items and $ref; parts without a year are returned as they are, not copied."""
-    root = schema if root is None else root
+    plan = _years_plan(schema, schema, 0)
+    return data if plan is None else _years_as_text(data, plan)
+
+
+def read_years(data: Any, schema_json: str) -> Any:
+    """`years_as_text` for a record and its schema as validated (serialised, sorted keys)."""
+    plan = _cached_plan(schema_json)
+    return data if plan is None else _years_as_text(data, plan)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_plan(schema_json: str) -> _Plan | None:
+    root = json.loads(schema_json)
+    return _years_plan(root, root, 0)
+
+
+def _years_plan(schema: dict[str, Any], root: dict[str, Any], depth: int) -> _Plan | None:
+    """The parts of `schema` that hold marked date fields; None if none does (a $ref is followed 16 deep)."""
+    if depth > 16:
+        return None
     schema = resolve(schema, root)
-    if schema.get(YEARS) and is_year(data):
+    props = schema.get("properties")
+    props = props if isinstance(props, dict) else {}
+    fields = {k: p for k, sub in props.items() if isinstance(sub, dict) and (p := _years_plan(sub, root, depth + 1))}
+    items = schema.get("items")
+    inside = _years_plan(items, root, depth + 1) if isinstance(items, dict) else None
+    date = bool(schema.get(YEARS))
+    return (date, fields, inside) if date or fields or inside else None
+
+
+def _years_as_text(data: Any, plan: _Plan) -> Any:
+    date, fields, inside = plan
+    if date and is_year(data):
         return str(int(data))
-    if isinstance(data, dict) and isinstance(schema.get("properties"), dict):
-        props = schema["properties"]
-        out = {k: years_as_text(v, props[k], root) if isinstance(props.get(k), dict) else v for k, v in data.items()}
-        return data if all(out[k] is v for k, v in data.items()) else out
-    if isinstance(data, list) and isinstance(schema.get("items"), dict):
-        items = [years_as_text(v, schema["items"], root) for v in data]
+    if fields and isinstance(data, dict):
+        new = {k: _years_as_text(data[k], p) for k, p in fields.items() if k in data}
+        changed = {k: v for k, v in new.items() if v is not data[k]}
+        return {**data, **changed} if changed else data
+    if inside and isinstance(data, list):
+        items = [_years_as_text(v, inside) for v in data]
         return data if all(a is b for a, b in zip(items, data, strict=True)) else items
     return data
 

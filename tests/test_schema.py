@@ -207,3 +207,10 @@ def test_the_quick_check_never_passes_a_year_it_cannot_judge() -> None:
     """fastjsonschema knows no bare years: it refuses them, and jsonschema (the build's validator) decides."""
     quick = schema._quick_check(json.dumps(RECORD, sort_keys=True))
     assert quick is not None and not quick({"title": "T", "kind": "maker", "opened": 2017})
+
+
+def test_read_years_turns_the_years_of_a_record_into_text() -> None:
+    schema_json = json.dumps(RECORD, sort_keys=True)
+    plain = {"title": "T", "kind": "maker", "opened": "2019"}
+    assert schema.read_years(plain, schema_json) is plain
+    assert schema.read_years({**plain, "opened": 2019}, schema_json) == plain
