@@ -46,16 +46,18 @@ def build(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     search: bool = True,
+    content_dir: Path | None = None,
 ) -> Result:
-    """Build the project's site into `out`; raise `BuildFailed` and leave `out` untouched on any error."""
+    """Build the project's site (its content from `content_dir`, if given) into `out`; raise `BuildFailed` and leave
+    `out` untouched on any error."""
     started = time.perf_counter()
     check_output(out, project)
     options: dict[str, object] = {"base_url": base_url, "strict": strict, "search": search}
-    key = build_key(project, options)
+    key = build_key(project, options, content_dir)
     stamp = read_stamp(out)
     if stamp is not None and stamp.key == key:
         return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], time.perf_counter() - started, unchanged=True)
-    tree = read_tree(project)
+    tree = read_tree(project, content=content_dir)
     workers = default_workers() if workers is None else workers
     parsed = record_cache.load(project)
     content, problems = validate(tree, base_url, workers, parsed)

@@ -43,10 +43,11 @@ def deploy(
     message: str | None = None,
     force: bool = False,
     base_url: str | None = None,
+    content: Path | None = None,
 ) -> int:
     """Build the site and publish it to `remote`/`branch`; 0 when published, 1 (and nothing published) otherwise."""
     try:
-        _deploy(project.resolve(), remote, branch, message, force, base_url)
+        _deploy(project.resolve(), remote, branch, message, force, base_url, (content or project / "content").resolve())
     except BuildFailed as exc:
         _fail(exc.report())
         return 1
@@ -60,14 +61,16 @@ def _fail(text: str) -> None:
     print(f"{text}\nNothing was published.", file=sys.stderr)
 
 
-def _deploy(project: Path, remote: str, branch: str, message: str | None, force: bool, base_url: str | None) -> None:
+def _deploy(
+    project: Path, remote: str, branch: str, message: str | None, force: bool, base_url: str | None, content: Path
+) -> None:
     remote_url = _check_repository(project, remote, branch)
     with tempfile.TemporaryDirectory(prefix="site_builder-deploy-") as tmp:
         site = Path(tmp).resolve() / "site"
-        result = build(project, site, base_url=base_url)
+        result = build(project, site, base_url=base_url, content_dir=content)
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        base, cname = _settings(project, base_url)
+        base, cname = _settings(content, base_url)
         files = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
         broken = check_links(files, Urls(base))  # what `check` does: no broken link or #anchor is published
         if broken:
@@ -113,9 +116,9 @@ def _check_repository(project: Path, remote: str, branch: str) -> str:
     return url.stdout.strip()
 
 
-def _settings(project: Path, base_url: str | None) -> tuple[str, str]:
+def _settings(content: Path, base_url: str | None) -> tuple[str, str]:
     """The base URL the site was built for and its custom domain ('' when none), from a site.yaml the build accepted."""
-    data = yaml.safe_load((project / "content" / "site.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((content / "site.yaml").read_text(encoding="utf-8"))
     base = str(base_url or data["base_url"])
     return (base if base.endswith("/") else base + "/"), str(data.get("cname") or "")
 
