@@ -1,8 +1,9 @@
 """Know when a build would change nothing: a key over every input's content hash, kept in .site-builder-cache/.
 
-Like git's index, the manifest maps each file's (size, mtime) to its content hash, so an unchanged project is
-recognised from `stat` alone and only changed files are read again. The key also covers the engine's code,
-the build options and the git commit (page dates come from history). Deleting the folder is always safe.
+Like git's index, the manifest maps each file (by its path on disk) and its (size, mtime) to its content hash, so
+an unchanged project is recognised from `stat` alone and only changed files are read again. The key also covers
+the theme's files, the engine's code, the build options and the git commit (page dates come from history).
+Deleting the folder is always safe.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .tree import input_paths
+from .theme import theme_files
+from .tree import input_paths, layout
 
 CACHE_DIR = ".site-builder-cache"
 MANIFEST = "manifest.json"
@@ -31,23 +33,27 @@ def engine_digest() -> str:
     return h.hexdigest()
 
 
-def build_key(project: Path, options: dict[str, object]) -> str:
-    """A hash of everything a build reads: file contents, engine version, options and the git commit."""
-    cache = project / CACHE_DIR
+def build_key(project: Path, options: dict[str, object], content: Path | None = None) -> str:
+    """A hash of everything a build reads: file contents (the theme's too), engine version, options and the git commit."""
+    where = layout(project, content)
+    cache = where.root / CACHE_DIR
     old: dict[str, list[object]] = _load(cache / MANIFEST)
     manifest: dict[str, list[object]] = {}
-    digest = hashlib.sha256(json.dumps([engine_digest(), options, _git_head(project)], sort_keys=True).encode())
-    for rel, path in input_paths(project):
+    digest = hashlib.sha256(json.dumps([engine_digest(), options, _git_head(where.root)], sort_keys=True).encode())
+    if where.theme is None:  # a theme that is not on disk (a zipped install) has no stamps: hash its bytes
+        for rel, data in sorted(theme_files().items()):
+            digest.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+    for rel, path in input_paths(where):  # a theme file, then the project's own of the same name, if any
         stat = os.lstat(path)
         size, mtime = stat.st_size, stat.st_mtime_ns
-        entry = old.get(rel)
+        entry = old.get(path)
         if entry and entry[0] == size and entry[1] == mtime:
             content_hash = str(entry[2])
         elif os.path.isfile(path):
             content_hash = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         else:  # a link to a folder, say: the build reports it; here its target is what counts
             content_hash = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()
-        manifest[rel] = [size, mtime, content_hash]
+        manifest[path] = [size, mtime, content_hash]
         digest.update(f"{rel}\0{content_hash}\n".encode())
     if manifest != old:
         _save(cache, manifest)

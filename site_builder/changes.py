@@ -25,7 +25,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from .tree import FOLDERS
+from .tree import Layout, layout
 
 _EVENTS: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
@@ -40,18 +40,18 @@ _EVENTS: list[type[FileSystemEvent]] = [
 
 
 class Notifier(FileSystemEventHandler):
-    """Collects the project-relative paths the OS reports as changed in content/, templates/ and static/."""
+    """Collects the paths (as the tree names them: 'content/…') the OS reports as changed in the content folder,
+    the project's templates/ and static/, and the theme's (when it is on disk)."""
 
-    def __init__(self, project: Path) -> None:
+    def __init__(self, project: Path | Layout) -> None:
         super().__init__()
-        self.root = os.fspath(project)
+        self.folders = [(name, top) for name, top in layout(project).folders() if os.path.isdir(top)]
         self._lock = threading.Lock()
         self._arrived = threading.Event()
         self._paths: set[str] | None = set()  # None: a change a list of files cannot describe
         self._observer = Observer()
-        for folder in FOLDERS:
-            if (project / folder).is_dir():
-                self._observer.schedule(self, os.fspath(project / folder), recursive=True, event_filter=_EVENTS)
+        for _, top in self.folders:
+            self._observer.schedule(self, top, recursive=True, event_filter=_EVENTS)
         self._observer.daemon = True
         self._observer.start()  # OSError when the OS has no watches left: the caller then polls
 
@@ -61,10 +61,17 @@ class Notifier(FileSystemEventHandler):
                 self._paths = None
             else:
                 for path in (event.src_path, getattr(event, "dest_path", "")):
-                    rel = os.path.relpath(os.fsdecode(path), self.root).replace(os.sep, "/") if path else ""
+                    rel = self.logical(os.fsdecode(path)) if path else ""
                     if rel:
                         self._paths.add(rel)
         self._arrived.set()
+
+    def logical(self, path: str) -> str:
+        """The tree's name for a path on disk ('content/…', 'templates/…'), or '' when it is in no watched folder."""
+        for name, top in self.folders:
+            if path.startswith(top + os.sep):
+                return name + path[len(top) :].replace(os.sep, "/")
+        return ""
 
     def wait(self, timeout: float) -> bool:
         """Wait until a change arrives (True) or `timeout` seconds pass (False)."""
@@ -86,7 +93,7 @@ class Notifier(FileSystemEventHandler):
         self._observer.join(timeout=2)
 
 
-def start(project: Path) -> Notifier | None:
+def start(project: Path | Layout) -> Notifier | None:
     """A notifier for the project, or None when the OS cannot give one (the watcher polls instead)."""
     try:
         return Notifier(project)

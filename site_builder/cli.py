@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import BuildFailed, SiteError
+from .tree import real_folder, relabel
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -17,10 +18,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except BuildFailed as exc:
-        print(exc.report(), file=sys.stderr)
+        print(BuildFailed(_shown(exc.errors, args)).report(), file=sys.stderr)
         return 1
     except SiteError as exc:
-        print(exc, file=sys.stderr)
+        print(_shown([exc], args)[0], file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
@@ -98,15 +99,29 @@ def _content_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", default=None, help="override site.yaml's base_url (e.g. https://user.github.io/repo/)")
 
 
-def _project(args: argparse.Namespace) -> Path:
+def _content(args: argparse.Namespace) -> Path:
+    """The content folder (--content DIR) itself, as an absolute path; a clear error when it is not a folder."""
     content = Path(args.content)
     if not content.is_dir():
-        raise SiteError(str(content), "content folder not found", "run from the project folder or pass --content DIR")
-    return content.resolve().parent
+        problem = "is not a folder" if content.exists() else "content folder not found"
+        hint = "run from the project folder, pass --content DIR, or start a project with `site-builder init FOLDER`"
+        raise SiteError(content.as_posix(), problem, hint, line=0)
+    return real_folder(content)
 
 
-def _warn(warnings: list[SiteError]) -> None:
-    for w in warnings:
+def _project(args: argparse.Namespace) -> Path:
+    """The project: the content folder's parent, where its own templates/ and static/ (if any) are."""
+    return _content(args).parent
+
+
+def _shown(errors: list[SiteError], args: argparse.Namespace) -> list[SiteError]:
+    """Errors as the user should see them: 'content/…' named after the folder given as --content."""
+    content = getattr(args, "content", None)
+    return errors if content is None else relabel(errors, Path(content))
+
+
+def _warn(warnings: list[SiteError], args: argparse.Namespace) -> None:
+    for w in _shown(warnings, args):
         print(f"warning: {w}", file=sys.stderr)
 
 
@@ -114,14 +129,21 @@ def _build(args: argparse.Namespace) -> int:
     from .build import build
     from .progress import Progress
 
-    progress = Progress()
+    progress = Progress(sys.stderr)
     try:
+        content = _content(args)
         result = build(
-            _project(args), args.out, base_url=args.base_url, strict=args.strict, progress=progress, search=not args.no_search
+            content.parent,
+            args.out,
+            base_url=args.base_url,
+            strict=args.strict,
+            progress=progress,
+            search=not args.no_search,
+            content_dir=content,
         )
     finally:
         progress.close()
-    _warn(result.warnings)
+    _warn(result.warnings, args)
     print(f"Built {result.pages} pages in {result.seconds:.2f} s{' (nothing changed)' if result.unchanged else ''}")
     return 0
 
@@ -132,8 +154,9 @@ def _check(args: argparse.Namespace) -> int:
     from .tree import read_tree
     from .urls import Urls, built_base_url
 
-    result = build_files(read_tree(_project(args)), base_url=args.base_url, strict=args.strict)
-    _warn(result.warnings)
+    content = _content(args)
+    result = build_files(read_tree(content.parent, content=content), base_url=args.base_url, strict=args.strict)
+    _warn(result.warnings, args)
     base = args.base_url or built_base_url(result.files)
     problems = check_links(result.files, Urls(base))
     if problems:
@@ -145,21 +168,31 @@ def _check(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
-    return serve(_project(args), host=args.host, port=args.port, open_browser=args.open, base_url=args.base_url, poll=args.poll)
+    project = _project(args)
+    return serve(
+        project, args.host, args.port, open_browser=args.open, base_url=args.base_url, poll=args.poll, content=Path(args.content)
+    )
 
 
 def _deploy(args: argparse.Namespace) -> int:
     from .deploy import deploy
 
+    content = _content(args)
     return deploy(
-        _project(args), remote=args.remote, branch=args.branch, message=args.message, force=args.force, base_url=args.base_url
+        content.parent,
+        remote=args.remote,
+        branch=args.branch,
+        message=args.message,
+        force=args.force,
+        base_url=args.base_url,
+        content=content,
     )
 
 
 def _new(args: argparse.Namespace) -> int:
     from .scaffold import new_record
 
-    for path in new_record(Path(args.content).resolve().parent, args.collection, args.slug):
+    for path in new_record(_content(args), args.collection, args.slug):
         print(f"Wrote {path}")
     return 0
 

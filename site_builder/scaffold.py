@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,11 @@ from .config import SLUG
 from .errors import SiteError, did_you_mean
 from .schema import resolve
 
-THEME = Path(__file__).resolve().parent.parent  # templates/ and static/ of this checkout
+GITIGNORE = "# made by site-builder: the built site and its cache\n_site/\n.site-builder-cache/\n"
 
 
-def new_record(project: Path, collection: str, slug: str) -> list[Path]:
-    """Write content/<collection>/<slug>.yaml (every field of the schema, commented) and its Markdown twin."""
-    content = project / "content"
+def new_record(content: Path, collection: str, slug: str) -> list[Path]:
+    """Write <content>/<collection>/<slug>.yaml (every field of the schema, commented) and its Markdown twin."""
     site_path = content / "site.yaml"
     site = yamlfile.load(yamlfile.decode(site_path.read_bytes(), "content/site.yaml"), "content/site.yaml").value
     collections = (site or {}).get("collections") or {}
@@ -29,11 +27,14 @@ def new_record(project: Path, collection: str, slug: str) -> list[Path]:
     if not SLUG.match(slug):
         raise SiteError(slug, f"bad slug '{slug}'", "use lower-case letters, digits and hyphens")
     schema_file = f"content/{collections[collection]['schema']}"
-    schema = yamlfile.load(yamlfile.decode((project / schema_file).read_bytes(), schema_file), schema_file).value or {}
+    schema_path = content / collections[collection]["schema"]
+    schema = yamlfile.load(yamlfile.decode(schema_path.read_bytes(), schema_file), schema_file).value or {}
     yaml_path, md_path = content / collection / f"{slug}.yaml", content / collection / f"{slug}.md"
     for path in (yaml_path, md_path):
         if path.exists():
-            raise SiteError(str(path.relative_to(project)), "already exists", "choose another slug or edit the file")
+            raise SiteError(
+                f"content/{path.relative_to(content).as_posix()}", "already exists", "choose another slug or edit the file"
+            )
     yaml_path.parent.mkdir(parents=True, exist_ok=True)
     yaml_path.write_text(skeleton(schema, slug, collections[collection]["schema"]), encoding="utf-8")
     md_path.write_text(
@@ -74,13 +75,12 @@ def _example(prop: dict[str, Any]) -> str:
 
 
 def init_project(folder: Path) -> None:
-    """Create a new explainer project that builds at once."""
+    """Create a new explainer project that builds at once: content/ only (the default theme ships with
+    site_builder; add templates/ or static/ files beside content/ to override it file by file)."""
     if folder.exists() and any(folder.iterdir()):
-        raise SiteError(str(folder), "folder is not empty", "choose a new folder")
-    for part in ("templates", "static"):
-        if not (THEME / part).is_dir():
-            raise SiteError(str(THEME / part), "the default theme is not available", "run init from a site_builder checkout")
-        shutil.copytree(THEME / part, folder / part)
+        raise SiteError(folder.as_posix(), "folder is not empty", "choose a new folder", line=0)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     for name, text in STARTER.items():
         path = folder / "content" / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -29,7 +30,7 @@ from tornado import httpserver, netutil
 from .build import Result, build_files
 from .errors import BuildFailed, SiteError, display_path
 from .preview_server import Preview, Site, base_path, error_page, make_app
-from .tree import BROKEN, FOLDERS, Stamp, read_tree, reread, skipped, stamp_of
+from .tree import BROKEN, FOLDERS, Layout, Stamp, layout, read_tree, relabel, reread, skipped, stamp_of
 from .urls import built_base_url
 
 if TYPE_CHECKING:
@@ -58,8 +59,9 @@ class Outcome:
 class Builder:
     """Builds in memory; after the first build, renders only the pages whose inputs changed."""
 
-    def __init__(self, project: Path, base_url: str | None) -> None:
-        self.project, self.base_url = project, base_url
+    def __init__(self, project: Path | Layout, base_url: str | None, content: Path | None = None) -> None:
+        self.project, self.base_url = layout(project), base_url
+        self.content = content  # the content folder as the user named it: errors name it so
         self.last: Result | None = None
 
     def __call__(self, stamps: dict[str, Stamp] | None = None) -> Outcome:
@@ -67,16 +69,32 @@ class Builder:
         outcome = build_site(self.project, self.base_url, self.last, stamps)
         if outcome.result is not None:
             self.last = outcome.result
-        return outcome
+        if self.content is None:
+            return outcome
+        return dataclasses.replace(
+            outcome, errors=relabel(outcome.errors, self.content), warnings=relabel(outcome.warnings, self.content)
+        )
 
 
-def serve(project: Path, host: str, port: int, open_browser: bool, base_url: str | None, poll: bool = False) -> int:
-    """Build, serve until Ctrl-C, rebuild on every save; 0 when stopped, 1 when the port can't be used."""
+def serve(
+    project: Path,
+    host: str,
+    port: int,
+    open_browser: bool,
+    base_url: str | None,
+    poll: bool = False,
+    content: Path | None = None,
+) -> int:
+    """Build the project (its content from `content`, if given), serve until Ctrl-C, rebuild on every save; 0 when
+    stopped, 1 when the port can't be used."""
     _quiet_library_logs()
-    return asyncio.run(_serve(project.resolve(), host, port, open_browser, base_url, poll))
+    return asyncio.run(_serve(project, host, port, open_browser, base_url, poll, content))
 
 
-async def _serve(project: Path, host: str, port: int, open_browser: bool, base_url: str | None, poll: bool) -> int:
+async def _serve(
+    root: Path, host: str, port: int, open_browser: bool, base_url: str | None, poll: bool, content: Path | None
+) -> int:
+    project = layout(root, content)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -84,12 +102,12 @@ async def _serve(project: Path, host: str, port: int, open_browser: bool, base_u
             loop.add_signal_handler(sig, stop.set)
     notifier = None if poll else _notifier(project)  # before the first scan: no save falls in between
     seen = scan(project)
-    build = Builder(project, base_url)
+    build = Builder(project, base_url, content)
     outcome = build()
     console = Console()
     preview = Preview(publishable(outcome, base_url, Site({})))
     console.report(outcome, [], preview.site)
-    server = _listen(preview, host, port, console)
+    server = _listen(preview, host, port, console, _watched(content))
     if server is None:
         if notifier is not None:
             notifier.close()
@@ -118,7 +136,7 @@ async def _serve(project: Path, host: str, port: int, open_browser: bool, base_u
     return 0
 
 
-def _notifier(project: Path) -> Notifier | None:
+def _notifier(project: Layout) -> Notifier | None:
     """OS file notifications for the project, or None (then the watcher polls)."""
     try:
         from . import changes
@@ -127,7 +145,13 @@ def _notifier(project: Path) -> Notifier | None:
     return changes.start(project)
 
 
-def _listen(preview: Preview, host: str, port: int, console: Console) -> httpserver.HTTPServer | None:
+def _watched(content: Path | None) -> str:
+    """The folders serve watches, as the user knows them."""
+    folder = "content" if content is None else content.as_posix().rstrip("/")
+    return f"{folder}/, templates/ and static/ (and the theme's)"
+
+
+def _listen(preview: Preview, host: str, port: int, console: Console, watched: str) -> httpserver.HTTPServer | None:
     """The HTTP server, listening; None (and why, in the terminal) when the address can't be used."""
     try:
         sockets = netutil.bind_sockets(port, host)
@@ -140,12 +164,12 @@ def _listen(preview: Preview, host: str, port: int, console: Console) -> httpser
     if host in ALL_INTERFACES:
         _say(f"warning: --host {host!r} listens on all network interfaces: anyone on your network can read the preview", err=True)
     _say(f"Serving {console.url(preview.site)} (the site's base path, as on GitHub Pages)")
-    _say("Watching content/, templates/ and static/. Press Ctrl-C to stop.")
+    _say(f"Watching {watched}. Press Ctrl-C to stop.")
     return server
 
 
 def build_site(
-    project: Path, base_url: str | None, previous: Result | None = None, stamps: dict[str, Stamp] | None = None
+    project: Path | Layout, base_url: str | None, previous: Result | None = None, stamps: dict[str, Stamp] | None = None
 ) -> Outcome:
     """One build in memory (unchanged pages taken from `previous`); failures come back as errors, never raised."""
     started = time.perf_counter()
@@ -160,7 +184,7 @@ def build_site(
     except SiteError as exc:
         errors = [exc]
     except OSError as exc:  # e.g. a file deleted while it was read: the next scan sees that and rebuilds
-        where = display_path(Path(os.fsdecode(exc.filename)), project) if exc.filename else "content"
+        where = display_path(Path(os.fsdecode(exc.filename)), layout(project).root) if exc.filename else "content"
         errors = [SiteError(where, f"could not read: {exc.strerror or exc}", "check that it exists and is readable")]
     except Exception as exc:  # a bug in site_builder: locate it, keep its traceback for the terminal, keep serving
         frame = traceback.extract_tb(exc.__traceback__)[-1]
@@ -182,14 +206,14 @@ class Watcher(threading.Thread):
 
     def __init__(
         self,
-        project: Path,
+        project: Path | Layout,
         build: Callable[[dict[str, Stamp]], Outcome],
         publish: Callable[[Outcome, list[str]], object],
         seen: dict[str, Stamp],
         notifier: Notifier | None = None,
     ) -> None:
         super().__init__(name="site_builder-watcher", daemon=True)
-        self.project, self.build, self.publish, self.seen = project, build, publish, seen
+        self.project, self.build, self.publish, self.seen = layout(project), build, publish, seen
         self.notifier = notifier  # None: poll with full scans
         self.latest = seen  # the stamps as last looked at
         self.scanned = time.monotonic()  # when the last full scan ran
@@ -265,9 +289,9 @@ class Watcher(threading.Thread):
         return state
 
 
-def _restamp(project: Path, rel: str, stamps: dict[str, Stamp]) -> None:
+def _restamp(project: Layout, rel: str, stamps: dict[str, Stamp]) -> None:
     """Look at one file again, as `scan` would: its stamp, a broken link's, or gone."""
-    path = os.path.join(project, rel)
+    path = project.locate(rel)
     try:
         st = os.stat(path)
         stamps[rel] = stamp_of(st)
@@ -278,11 +302,12 @@ def _restamp(project: Path, rel: str, stamps: dict[str, Stamp]) -> None:
             stamps.pop(rel, None)
 
 
-def scan(project: Path) -> dict[str, Stamp]:
-    """(mtime, ctime, size, inode) of every file `read_tree` reads, by project-relative path."""
+def scan(project: Path | Layout) -> dict[str, Stamp]:
+    """(mtime, ctime, size, inode) of every file `read_tree` reads, by its name in the tree (a project's file
+    over the theme's of the same name)."""
     stamps: dict[str, Stamp] = {}
-    for folder in FOLDERS:
-        _scan(str(project / folder), folder, stamps)
+    for name, top in layout(project).folders():
+        _scan(top, name, stamps)
     return stamps
 
 

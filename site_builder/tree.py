@@ -1,17 +1,21 @@
-"""The only place that reads the project: content, templates and static files as bytes."""
+"""The only place that reads the project: content, templates and static files as bytes (the theme's under the
+project's own)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BuildFailed, SiteError
 from .history import last_changed
+from .theme import theme_folder
 
 FOLDERS = ("content", "templates", "static")
+THEMED = ("templates", "static")  # folders the theme provides and a project may override
 MAX_FILE_BYTES = 50 * 1024 * 1024
 _SKIP = {".git", "__pycache__", ".DS_Store", "node_modules"}
 Stamp = tuple[int, int, int, int]  # mtime and ctime in ns, size, inode
@@ -24,13 +28,80 @@ def stamp_of(st: os.stat_result) -> Stamp:
 
 
 @dataclass(frozen=True)
-class Tree:
-    """Every input file, keyed by its path relative to the project root ('content/site.yaml')."""
+class Layout:
+    """Where a project's inputs are on disk. Tree keys stay logical ('content/site.yaml', 'templates/base.html'):
+    content/ is the content folder wherever it is; templates/ and static/ are the project's own, beside the content
+    folder, laid file by file over the default theme's."""
 
-    root: Path
+    root: Path  # the project: the content folder's parent, which may hold templates/ and static/ (and the cache)
+    content: Path
+    theme: Path | None = None  # the folder holding the theme's templates/ and static/, when it is on disk
+
+    def folders(self) -> list[tuple[str, str]]:
+        """(folder as the tree names it, folder on disk), in reading order: a later folder's file wins."""
+        return [*self._theme(), ("content", str(self.content)), *((f, os.path.join(self.root, f)) for f in THEMED)]
+
+    def themed(self) -> frozenset[str]:
+        """The theme's folders on disk (engine files: read as they are, never refused as links)."""
+        return frozenset(top for _, top in self._theme())
+
+    def _theme(self) -> list[tuple[str, str]]:
+        if self.theme is None or self.theme == self.root:  # a site_builder checkout: its own folders are the theme
+            return []
+        return [(f, os.path.join(self.theme, f)) for f in THEMED]
+
+    def locate(self, rel: str) -> str:
+        """Where the file the tree calls `rel` is on disk: for templates/ and static/, the project's own, else the theme's."""
+        folder, _, rest = rel.partition("/")
+        if folder == "content":
+            return os.path.join(self.content, rest)
+        own = os.path.join(self.root, rel)
+        if self.theme is None or os.path.lexists(own):
+            return own
+        theirs = os.path.join(self.theme, rel)
+        return theirs if os.path.lexists(theirs) else own
+
+
+def layout(root: Path | Layout, content: Path | None = None) -> Layout:
+    """The layout of the project at `root`: its content/ folder, or the folder `content` names."""
+    if isinstance(root, Layout):
+        return root
+    root = root.resolve()
+    return Layout(root, real_folder(content or root / "content"), theme_folder())
+
+
+def real_folder(path: Path) -> Path:
+    """`path` made absolute through real folders, but itself kept as it is: a content folder that is a link is
+    read as a link (and refused when it leads outside the project)."""
+    path = Path(os.path.abspath(path))
+    return path.parent.resolve() / path.name
+
+
+def shown(path: str, content: Path) -> str:
+    """A tree path as the user should see it: 'content/…' named after the content folder they gave (`content`,
+    as given on the command line) when that folder is not called content."""
+    if not (path == "content" or path.startswith("content/")) or Path(os.path.abspath(content)).name == "content":
+        return path
+    return content.as_posix().rstrip("/") + path.removeprefix("content")
+
+
+def relabel(errors: Iterable[SiteError], content: Path) -> list[SiteError]:
+    """The errors with their paths `shown` as the user named the content folder."""
+    return [dataclasses.replace(e, path=shown(e.path, content)) for e in errors]
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Every input file, keyed by its logical path ('content/site.yaml', 'templates/base.html')."""
+
+    layout: Layout
     files: dict[str, bytes]
     dates: dict[str, str] = field(default_factory=dict)  # 'content/…' → last commit date (YYYY-MM-DD)
     stamps: dict[str, Stamp] = field(default_factory=dict, compare=False)  # file → what `stat` said when read
+
+    @property
+    def root(self) -> Path:
+        return self.layout.root
 
     def under(self, folder: str) -> dict[str, bytes]:
         """The files below `folder/`, keyed by their path inside it."""
@@ -38,20 +109,22 @@ class Tree:
         return {k[len(prefix) :]: v for k, v in self.files.items() if k.startswith(prefix)}
 
 
-def read_tree(root: Path, previous: Tree | None = None) -> Tree:
-    """Read every input file below the project root; refuse links that lead outside it. A file whose `stat`
-    is what it was when `previous` read it is taken from `previous` (what `serve` does between saves)."""
-    root = root.resolve()
+def read_tree(root: Path | Layout, previous: Tree | None = None, content: Path | None = None) -> Tree:
+    """Read every input file of the project at `root` (its content from `content`, if given), with the theme's
+    templates and static files under the project's own; refuse links that lead outside the project. A file
+    whose `stat` is what it was when `previous` read it is taken from `previous` (what `serve` does between saves)."""
+    where = layout(root, content)
     files: dict[str, bytes] = {}
     stamps: dict[str, Stamp] = {}
     errors: list[SiteError] = []
-    old = previous.stamps if previous is not None and previous.root == root else {}
-    linked = {folder for folder in FOLDERS if os.path.islink(root / folder)}  # the walk does enter these
-    for rel, path in input_paths(root):
+    old = previous.stamps if previous is not None and previous.layout == where else {}
+    themed = where.themed()
+    linked = {top for _, top in where.folders() if os.path.islink(top)}  # the walk does enter these
+    for rel, path, top in _sources(where):
         st = os.lstat(path)
         # A regular file found by a walk that follows no links is inside the project: no need to resolve it.
-        inside = stat.S_ISREG(st.st_mode) and rel.split("/", 1)[0] not in linked
-        problem = "" if inside else _unsafe(Path(path), root)
+        inside = top in themed or (stat.S_ISREG(st.st_mode) and top not in linked)
+        problem = "" if inside else _unsafe(Path(path), where.root)
         if problem:
             errors.append(SiteError(rel, problem, "replace the link with the file itself"))
             continue
@@ -65,19 +138,20 @@ def read_tree(root: Path, previous: Tree | None = None) -> Tree:
         files[rel] = previous.files[rel] if reuse and previous is not None else _read(path)
     if errors:
         raise BuildFailed(errors)
-    return Tree(root, files, last_changed(root), stamps)
+    return Tree(where, files, last_changed(where.root, os.path.relpath(where.content, where.root)), stamps)
 
 
 def reread(tree: Tree, stamps: dict[str, Stamp]) -> Tree | None:
     """`tree` with only the files whose stamps (as `serve` scanned them) changed read again; None when files
     were added or removed, or a changed one is not a plain file: then the whole tree must be read."""
-    if stamps.keys() != tree.stamps.keys() or any(os.path.islink(tree.root / folder) for folder in FOLDERS):
+    where = tree.layout
+    if stamps.keys() != tree.stamps.keys() or any(os.path.islink(top) for _, top in where.folders()):
         return None
     files, new_stamps = dict(tree.files), dict(tree.stamps)
     for rel, stamp in stamps.items():
         if stamp == tree.stamps[rel]:
             continue
-        path = os.path.join(tree.root, rel)
+        path = where.locate(rel)
         try:
             st = os.lstat(path)
             if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
@@ -86,22 +160,28 @@ def reread(tree: Tree, stamps: dict[str, Stamp]) -> Tree | None:
             files[rel] = _read(path)
         except OSError:
             return None
-    return Tree(tree.root, files, tree.dates, new_stamps)
+    return Tree(where, files, tree.dates, new_stamps)
 
 
-def input_paths(root: Path) -> Iterator[tuple[str, str]]:
-    """Every input file (project-relative path, path) in a stable order; links to folders are not followed."""
-    top = str(root)
-    for folder in FOLDERS:
-        for dirpath, dirnames, filenames in os.walk(os.path.join(top, folder), followlinks=False):
-            rel_dir = dirpath[len(top) + 1 :].replace(os.sep, "/")  # plain string work: pathlib is slow per file
+def input_paths(root: Path | Layout) -> Iterator[tuple[str, str]]:
+    """Every input file (logical path, path on disk) in a stable order, the theme's before the project's (so a
+    logical path may come twice: the later one is read); links to folders are not followed."""
+    for rel, path, _ in _sources(layout(root)):
+        yield rel, path
+
+
+def _sources(where: Layout) -> Iterator[tuple[str, str, str]]:
+    """(logical path, path on disk, top folder on disk) of every input file, in reading order."""
+    for name, top in where.folders():
+        for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+            rel_dir = name + dirpath[len(top) :].replace(os.sep, "/")  # plain string work: pathlib is slow per file
             dirnames[:] = sorted(d for d in dirnames if not skipped(d))
             for d in dirnames:  # a link to a folder is not followed, but it is reported, never silently skipped
                 if os.path.islink(os.path.join(dirpath, d)):
-                    yield f"{rel_dir}/{d}", os.path.join(dirpath, d)
-            for name in sorted(filenames):
-                if not skipped(name):
-                    yield f"{rel_dir}/{name}", os.path.join(dirpath, name)
+                    yield f"{rel_dir}/{d}", os.path.join(dirpath, d), top
+            for filename in sorted(filenames):
+                if not skipped(filename):
+                    yield f"{rel_dir}/{filename}", os.path.join(dirpath, filename), top
 
 
 def _read(path: str) -> bytes:
