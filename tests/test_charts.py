@@ -149,7 +149,8 @@ MEASURE = """() => [...document.querySelectorAll('figure.chart')].map(fig => {
     const swatch = li.querySelector('.swatch'), label = document.createRange();
     label.setStartAfter(swatch); label.setEndAfter(li.lastChild);
     const name = `legend "${li.textContent}"`;
-    return {name, box: box(li), px: size(li), swatch: box(swatch), label: box(label)};
+    const sizes = [li, ...li.querySelectorAll('*')].filter(e => e.textContent.trim()).map(size);
+    return {name, box: box(li), px: Math.min(...sizes), swatch: box(swatch), label: box(label)};
   });
   return {id: fig.id, svg: box(svg), texts, shapes, legend};
 })"""
