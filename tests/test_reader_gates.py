@@ -105,8 +105,12 @@ CHARTS = """(minPx) => {
         boxes.push([r, `swatch ${r.getAttribute('class') || ''}`]);
       }
     }
-    for (const el of fig.querySelectorAll('.legend > *, .legend-item, [class*="swatch"]'))  // a legend in HTML
-      if (!el.closest('svg')) boxes.push([el, `legend "${squash(el.textContent)}"`]);
+    for (const el of fig.querySelectorAll('[class*="legend"] > *, [class*="swatch"]')) {  // a legend in HTML
+      if (el.closest('svg') || !el.getClientRects().length) continue;
+      boxes.push([el, `legend "${squash(el.textContent)}"`]);
+      const px = parseFloat(getComputedStyle(el).fontSize);
+      if (el.textContent.trim() && px < minPx - 0.05) found.push(`${name}: legend "${squash(el.textContent)}" is ${px} px`);
+    }
     const rects = boxes.map(([el]) => el.getBoundingClientRect());
     for (let a = 0; a < boxes.length; a++)
       for (let b = a + 1; b < boxes.length; b++) {
@@ -161,7 +165,7 @@ MARKS = """() => {
   const visible = c => c && c !== 'transparent' && !/rgba\\(.*,\\s*0\\)$/.test(c);
   const loud = el => [el, ...el.querySelectorAll('*')].some(e => {
     const s = getComputedStyle(e);
-    const border = ['Top', 'Right', 'Bottom', 'Left'].some(side => s[`border${side}Style`] !== 'none'
+    const border = ['Top', 'Right', 'Left'].some(side => s[`border${side}Style`] !== 'none'  // a box, not an underline
         && parseFloat(s[`border${side}Width`]) > 0 && visible(s[`border${side}Color`]));
     return border || visible(s.backgroundColor) || s.backgroundImage !== 'none';
   });
@@ -582,3 +586,31 @@ def test_search_excerpts_are_clean(browser: Any, server: str, site: Site) -> Non
         for p in excerpt_problems(r["excerpt"])
     ]
     assert found == [], report(found)
+
+
+# --- The in-page checks themselves fail on a page made to fail ---
+
+WORDY = "one two three four five six seven eight nine ten " * 3
+BAD_PAGE = f"""<!doctype html><meta charset="utf-8"><style>td {{ padding: 0 }} .flag {{ border: 1px solid red }}</style>
+<main><div style="width: 300px"><table><caption>Wide</caption><tr><th>A</th><td style="white-space: nowrap">
+a cell far too long to fit in three hundred pixels without wrapping</td></tr></table></div>
+<table><tr><th>Words</th><td style="width: 40px">{WORDY}</td><td><span class="flag flag-weak">weak source</span></td>
+<td><span class="flag flag-weak">weak source</span></td></tr></table>
+<figure class="chart" id="bad"><svg viewBox="0 0 1000 100" width="300"><text x="10" y="50" font-size="12">tiny</text>
+<rect x="15" y="40" width="12" height="12"/></svg></figure>
+<dl><dt style="float: left; width: 60px; white-space: nowrap">Role in the story</dt>
+<dd style="margin: 0 0 0 60px">touches</dd></dl></main>"""
+
+
+def test_the_in_page_checks_fail_on_a_page_made_to_fail(browser: Any) -> None:
+    context = browser.new_context(viewport={"width": PHONE, "height": 800})
+    tab = context.new_page()
+    tab.set_content(BAD_PAGE)
+    tables, charts = tab.evaluate(TABLES, [NARROW_COLUMN, MAX_LINES]), tab.evaluate(CHARTS, MIN_CHART_TEXT)
+    labels, marks = tab.evaluate(LABELS, MIN_LABEL_GAP), tab.evaluate(MARKS)
+    context.close()
+    assert any("px wide in a 300 px box" in p for p in tables) and any("cut off" in p for p in tables), tables
+    assert any("squeezed column" in p for p in tables), tables
+    assert any("texts under 11 px" in p for p in charts) and any("overlaps swatch" in p for p in charts), charts
+    assert labels and "Role in the story" in labels[0], labels
+    assert len(marks["loud"]) == 2 and marks["rows"][0]["counts"] == {"weak": 2}, marks
