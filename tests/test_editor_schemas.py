@@ -17,7 +17,9 @@ import yaml
 
 from site_builder import schema
 
-from .conftest import REPO, edit, make_project, need_tool, run_cli
+from .conftest import REPO, edit, make_project, need_tool
+from .cpu_limits import BACKSTOP, child_cpu_limit
+from .cpu_limits import run_cli_cpu as run_cli
 
 SITE = yaml.safe_load((REPO / "content/site.yaml").read_text(encoding="utf-8"))
 COLLECTIONS = sorted(SITE["collections"])
@@ -36,7 +38,8 @@ def check_jsonschema(schema_file: Path, *files: Path) -> subprocess.CompletedPro
         importlib.util.find_spec("check_jsonschema") is not None, "check-jsonschema not installed: pip install -e '.[test]'"
     )
     args = [sys.executable, "-m", "check_jsonschema", "--schemafile", str(schema_file), *map(str, files)]
-    return subprocess.run(args, capture_output=True, text=True, timeout=300)
+    limit = 120  # CPU seconds; it needs about one
+    return subprocess.run(args, capture_output=True, text=True, timeout=limit * BACKSTOP, preexec_fn=child_cpu_limit(limit))
 
 
 @pytest.fixture(scope="module")
