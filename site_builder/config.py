@@ -187,8 +187,7 @@ def singular_of(plural: str, language: str) -> str:
     `singular:` in site.yaml)."""
     if language.split("-")[0].lower() != "en":
         return plural
-    import inflect  # only English needs it, and it is slow to import
+    import inflection  # the Rails inflector's rules: people → person, analyses → analysis
 
     words = plural.rsplit(" ", 1)
-    found = inflect.engine().singular_noun(words[-1])
-    return " ".join([*words[:-1], found]) if isinstance(found, str) and found else plural
+    return " ".join([*words[:-1], inflection.singularize(words[-1])])

@@ -492,7 +492,9 @@ def _items(
     items, found = _parse_items(name, files.get(name), json.dumps(schema, sort_keys=True), required)
     errors.extend(found)
     if broken is not None:
-        broken.update(str(i.get("id")) for i in items if not i.valid and isinstance(i.get("id"), str))
+        broken.update(
+            i.data["id"] for i in items if not i.valid and isinstance(i.data, dict) and isinstance(i.data.get("id"), str)
+        )
     return [i for i in items if i.valid]
 
 
@@ -515,7 +517,7 @@ def _parse_items(
         found = schemas.validate_json(entry, item_json, path, _at(doc.mark, i), _at(doc.key_mark, i))
         errors.extend(found)
         items.append(Item(entry, path, doc, i, valid=not found))
-    _check_unique_ids(items, errors)
+    _check_unique_ids([i for i in items if i.valid], errors)
     if name == "charts.yaml":
         _check_series_lengths([i for i in items if i.valid], errors)
     return tuple(items), tuple(errors)

@@ -63,7 +63,7 @@ def _scalar(value: Any, schema: dict[str, Any], labels: Labels) -> str:
     if isinstance(value, (int, float)):
         unit = str(schema.get("x-unit", ""))
         sep = "" if unit in ("%", "") else " "
-        return f"{labels.number(value)}{sep}{unit}"
+        return f"{labels.number(value, grouped=bool(unit))}{sep}{unit}"
     return str(value)
 
 

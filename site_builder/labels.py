@@ -66,13 +66,14 @@ class Labels:
             pass
         return str(value)
 
-    def number(self, value: float) -> str:
-        """Numbers as readers of this language write them; whole numbers under 10,000 (years) are not grouped."""
+    def number(self, value: float, grouped: bool = False) -> str:
+        """Numbers as readers of this language write them; whole numbers under 10,000 are not grouped (they may be
+        years) unless `grouped` (a quantity with a unit: 1,600 cars)."""
         if isinstance(value, bool):
             return self.gettext("yes") if value else self.gettext("no")
         if isinstance(value, int) or float(value).is_integer():
             n = int(value)
-            return str(babel.numbers.format_decimal(n, locale=self.locale, group_separator=abs(n) >= 10000))
+            return str(babel.numbers.format_decimal(n, locale=self.locale, group_separator=grouped or abs(n) >= 10000))
         return str(babel.numbers.format_decimal(value, format="#,##0.######", locale=self.locale))
 
 

@@ -17,11 +17,17 @@ from site_builder.markup import Hooks
 def hooks(**kw: object) -> Hooks:
     cites: list[str] = []
 
-    def cite(ident: str) -> list[tuple[str, str]]:
-        cites.append(ident)
-        return [("cite", f"<sup>[{len(cites)}:{ident}]</sup>")]
+    def cite(idents: list[str]) -> str:
+        html = ""
+        for ident in idents:
+            cites.append(ident)
+            html += f"<sup>[{len(cites)}:{ident}]</sup>"
+        return html
 
-    base = {"link": lambda a: (f"/base/{a}/", f"Title of {a}"), "cite": cite, "flag_href": "/base/method/"}
+    def flag(status: str) -> str:
+        return markup.flag_html(status, "/base/method/", status, f"{status}: explained")
+
+    base = {"link": lambda a: (f"/base/{a}/", f"Title of {a}"), "cite": cite, "flag": flag}
     return Hooks(**{**base, **kw})  # type: ignore[arg-type]
 
 
@@ -40,7 +46,7 @@ def test_links_use_title_or_given_text() -> None:
 def test_citations_and_flag() -> None:
     html = markup.render("A claim [@s1; @s2]. Another [?].", hooks()).html
     assert "<sup>[1:s1]</sup><sup>[2:s2]</sup>" in html
-    assert 'class="flag flag-unconfirmed" href="/base/method/#markers"' in html
+    assert '<sup class="mark mark-unconfirmed" data-pagefind-ignore><a href="/base/method/#markers"' in html
 
 
 def test_raw_html_is_escaped_and_script_urls_dropped() -> None:
@@ -150,7 +156,7 @@ TRICKY = [
 
 
 def test_the_quick_inline_pass_renders_exactly_as_python_markdown() -> None:
-    hooks = Hooks(link=lambda a: (f"/{a}/", a.title()), cite=lambda i: [("", f"<sup>{i}</sup>")])
+    hooks = Hooks(link=lambda a: (f"/{a}/", a.title()), cite=lambda ids: "".join(f"<sup>{i}</sup>" for i in ids))
     texts = TRICKY + [p.read_text(encoding="utf-8") for p in sorted((REPO / "content").rglob("*.md"))]
     for text in texts:
         assert markup.render(text, hooks).html == _with_standard_inline(text, hooks), text[:80]
@@ -164,7 +170,7 @@ _BITS = ["word ", "*", "_", "`", "\\", "<", ">", "&", "[", "]", "(", ")", "!", "
 @given(st.lists(st.sampled_from(_BITS), max_size=40))
 def test_the_quick_inline_pass_agrees_on_any_mix_of_markup(bits: list[str]) -> None:
     text = "".join(bits)
-    hooks = Hooks(link=lambda a: (f"/{a}/", a.title()), cite=lambda i: [("", f"<sup>{i}</sup>")])
+    hooks = Hooks(link=lambda a: (f"/{a}/", a.title()), cite=lambda ids: "".join(f"<sup>{i}</sup>" for i in ids))
     try:
         quick = markup.render(text, hooks).html
     except ValueError:

@@ -92,10 +92,18 @@ def test_cite_this_page(project: Path) -> None:
     html = (built(project) / "companies/alpha/index.html").read_text()
     assert "<summary>Cite this page</summary>" in html
     assert "Test Author, “Alpha Motors”, Fixture explainer, undated." in html
+    # The fixture's base URL is on a reserved example domain: the site is not published yet, so no address is given.
     assert (
         "@misc{fixture-companies-alpha," in html
-        and r"howpublished = {\url{https://example.github.io/fixture/companies/alpha/}}" in html
+        and "howpublished" not in html
+        and "example.github.io/fixture/companies"
+        not in (html.split("<summary>Cite this page</summary>")[1].split("</details>")[0])
     )
+    out = project / "_published"
+    build(project, out, base_url="https://someone.github.io/fixture/")
+    published = (out / "companies/alpha/index.html").read_text()
+    assert r"howpublished = {\url{https://someone.github.io/fixture/companies/alpha/}}" in published
+    assert "Undated version. https://someone.github.io/fixture/companies/alpha/" in published
 
 
 def git(project: Path, *args: str, date: str = "2024-03-05T12:00:00+00:00") -> None:
