@@ -101,29 +101,43 @@ class Layout:
     shapes: tuple[Shape, ...]
     lines: tuple[tuple[int, float, float, float, float], ...]  # (series, x1, y1, x2, y2) for line charts
 
+    def y(self, value: float) -> float:
+        """The px height of `value` on the axis."""
+        return self.top + PLOT_HEIGHT * (self.ticks[-1] - value) / (self.ticks[-1] - self.ticks[0])
+
 
 def nice_step(value: float, intervals: int = MAX_INTERVALS) -> float:
     """The smallest step of 1, 2 or 5 × 10^n that reaches `value` in at most `intervals` steps."""
-    rough = value / intervals
+    rough = max(value / intervals, 1e-200)  # a float log10 can take, and round() can keep
     exp = 10.0 ** math.floor(math.log10(rough))
     return next(m * exp for m in (1, 2, 5, 10) if m * exp * intervals >= value * (1 - 1e-12))
 
 
-def ticks(value: float) -> tuple[float, ...]:
-    """Round tick values from 0 up to the first tick at or above `value`."""
-    if value <= 0:
+def ticks(high: float, low: float = 0.0) -> tuple[float, ...]:
+    """Round tick values, 0 among them, from the first at or below `low` to the first at or above `high`."""
+    low, high = min(low, 0.0), max(high, 0.0)
+    if high <= low:
         return (0.0, 1.0)
-    step = nice_step(value)
+    step = nice_step(high - low)
+    while _span(step, low, high)[1] - _span(step, low, high)[0] > MAX_INTERVALS:
+        step = nice_step(step * MAX_INTERVALS * (1 + 1e-9))  # the next round step up
+    first, last = _span(step, low, high)
+    last = max(last, first + 1)
     digits = max(0, -math.floor(math.log10(step)))
-    count = math.ceil(value / step - 1e-9)
-    return tuple(round(i * step, digits) for i in range(count + 1))
+    return tuple(round(i * step, digits) + 0.0 for i in range(first, last + 1))
+
+
+def _span(step: float, low: float, high: float) -> tuple[int, int]:
+    return math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
 
 
 def fmt(value: float | None) -> str:
     """A number as a reader would write it: no trailing zeros, thousands separated."""
     if value is None:
         return "–"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}".rstrip("0").rstrip(".")
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) >= 0.001 else f"{value:.3g}"
 
 
 def text_width(text: str, bold: bool = False) -> float:
@@ -183,27 +197,46 @@ def shape_box(shape: Shape, width: float) -> Box:
 def layout(chart: Chart) -> Layout:
     """Place the chart's axis, marks and labels."""
     values = [v for _, vals, _ in chart.series for v in vals if v is not None]
-    marks = ticks(max(values, default=1.0))
+    marks = ticks(max(values, default=1.0), min(values, default=0.0))
     unit_lines = wrap(chart.unit, MIN_WIDTH) if chart.unit else ()
     top = LINE_HEIGHT * len(unit_lines) + 2 * FONT
     gutter = (max(text_width(fmt(t)) for t in marks) + 2 * TICK_GAP) / MIN_WIDTH
     band = (1 - gutter) / max(len(chart.categories), 1)
 
     def y(v: float) -> float:
-        return top + PLOT_HEIGHT * (1 - v / marks[-1])
+        return top + PLOT_HEIGHT * (marks[-1] - v) / (marks[-1] - marks[0])
 
     texts = [Text(0, FONT, unit_lines, "axis-label", "start")] if unit_lines else []
     texts += [Text(gutter, y(t) + FONT / 3, (fmt(t),), "tick", "end", -TICK_GAP) for t in marks]
-    cat_lines = [wrap(c, band * MIN_WIDTH - 2 * TICK_GAP) for c in chart.categories]
-    texts += [
-        Text(gutter + band * (i + 0.5), top + PLOT_HEIGHT + LINE_HEIGHT + 3, lines, "tick") for i, lines in enumerate(cat_lines)
-    ]
-    bottom = top + PLOT_HEIGHT + LINE_HEIGHT * (max((len(c) for c in cat_lines), default=1) + 1)
+    categories = _category_labels(chart.categories, gutter, band, top + PLOT_HEIGHT + LINE_HEIGHT + 4)
+    texts += categories
+    bottom = top + PLOT_HEIGHT + LINE_HEIGHT * (1 + max((len(t.lines) for t in categories), default=1))
     draw = _bars if chart.kind == "bar" else _points
-    shapes, values_text = draw(chart, gutter, band, y)
+    shapes, labels = draw(chart, gutter, band, y)
     lines = _segments(shapes) if chart.kind != "bar" else ()
-    kept = _without_overlaps(texts, values_text, shapes)
+    kept = _without_overlaps(texts, labels, shapes)
     return Layout(bottom, gutter, top, marks, (*texts, *kept), tuple(shapes), lines)
+
+
+def _category_labels(categories: tuple[str, ...], gutter: float, band: float, y: float) -> list[Text]:
+    """Each category's label wrapped to its band; when one-word labels (years) would be cut short, every k-th,
+    counted back from the last, each wrapped to k bands."""
+    n = len(categories)
+    steps = range(1, n + 1) if all(len(c.split()) == 1 for c in categories) else range(1, 2)
+    for k in steps:
+        texts = [_category(categories[i], gutter + band * (i + 0.5), k * band, y) for i in range(n - 1, -1, -k)][::-1]
+        boxes = [box(t, MIN_WIDTH) for t in texts]
+        cut = any(line.endswith("…") for t in texts for line in t.lines)
+        if not cut and not any(a.overlaps(b) for a, b in itertools.pairwise(boxes)):
+            return texts
+    return [_category(c, gutter + band * (i + 0.5), band, y) for i, c in enumerate(categories)]
+
+
+def _category(label: str, centre: float, room: float, y: float) -> Text:
+    """A category label under its band, wrapped to `room`; nudged back inside the chart if it would stick out."""
+    lines = wrap(label, room * MIN_WIDTH - TICK_GAP)
+    half, at = max(text_width(line) for line in lines) / 2, centre * MIN_WIDTH
+    return Text(centre, y, lines, "tick", dx=min(0.0, MIN_WIDTH - at - half) or max(0.0, half - at))
 
 
 def _title(chart: Chart, s: int, i: int, v: float) -> str:
@@ -211,32 +244,34 @@ def _title(chart: Chart, s: int, i: int, v: float) -> str:
     return f"{name}{f' ({status})' if status else ''}, {chart.categories[i]}: {fmt(v)} {chart.unit}".rstrip()
 
 
-def _bars(chart: Chart, gutter: float, band: float, y: Scale) -> tuple[list[Shape], list[Text]]:
+def _bars(chart: Chart, gutter: float, band: float, y: Scale) -> tuple[list[Shape], list[list[Text]]]:
     n = max(len(chart.series), 1)
     bar = min(band * BAR_GROUP / n, MAX_BAR)
-    shapes, texts = [], []
+    shapes, labels = [], []
     for s, (_, vals, _) in enumerate(chart.series):
+        texts = []
         for i, v in zip(range(len(chart.categories)), vals, strict=False):
             if v is None:
                 continue
             x = gutter + band * (i + 0.5) - bar * n / 2 + bar * s
-            shapes.append(Shape(s, i, x, y(v), bar, y(0) - y(v), _title(chart, s, i, v)))
-            if text_width(fmt(v), bold=True) + 2 <= bar * MIN_WIDTH:
-                texts.append(Text(x + bar / 2, y(v) - 4, (fmt(v),), "value"))
-    return shapes, texts
+            shapes.append(Shape(s, i, x, min(y(v), y(0)), bar, abs(y(0) - y(v)), _title(chart, s, i, v)))
+            texts.append(Text(x + bar / 2, y(v) - 4 if v >= 0 else y(v) + FONT + 4, (fmt(v),), "value"))
+        labels.append(texts if all(text_width(t.lines[0], bold=True) + 2 <= bar * MIN_WIDTH for t in texts) else [])
+    return shapes, labels
 
 
-def _points(chart: Chart, gutter: float, band: float, y: Scale) -> tuple[list[Shape], list[Text]]:
-    shapes, texts = [], []
+def _points(chart: Chart, gutter: float, band: float, y: Scale) -> tuple[list[Shape], list[list[Text]]]:
+    shapes, labels = [], []
     for s, (_, vals, _) in enumerate(chart.series):
+        texts = []
         for i, v in zip(range(len(chart.categories)), vals, strict=False):
             if v is None:
                 continue
             x = gutter + band * (i + 0.5)
             shapes.append(Shape(s, i, x, y(v), 0, 0, _title(chart, s, i, v), r=4))
-            if text_width(fmt(v), bold=True) + 4 <= band * MIN_WIDTH:
-                texts.append(Text(x, y(v) - 9, (fmt(v),), "value"))
-    return shapes, texts
+            texts.append(Text(x, y(v) - 9, (fmt(v),), "value"))
+        labels.append(texts if all(text_width(t.lines[0], bold=True) + 4 <= band * MIN_WIDTH for t in texts) else [])
+    return shapes, labels
 
 
 def _segments(points: list[Shape]) -> tuple[tuple[int, float, float, float, float], ...]:
@@ -245,15 +280,18 @@ def _segments(points: list[Shape]) -> tuple[tuple[int, float, float, float, floa
     return tuple((a.series, a.x, a.y, b.x, b.y) for a, b in pairs if a.series == b.series and b.category == a.category + 1)
 
 
-def _without_overlaps(fixed: list[Text], values: list[Text], shapes: list[Shape]) -> list[Text]:
-    """The value labels that overlap no other label and no bar or point, at MIN_WIDTH (and so at any wider width)."""
+def _without_overlaps(fixed: list[Text], labels: list[list[Text]], shapes: list[Shape]) -> list[Text]:
+    """Each series' value labels, all or none: none when one would touch another label, a bar or a point.
+
+    Checked at MIN_WIDTH: gaps only grow with the width, so what is clear there is clear at every wider width.
+    """
     taken = [box(t, MIN_WIDTH) for t in fixed] + [shape_box(s, MIN_WIDTH) for s in shapes]
-    kept = []
-    for text in values:
-        b = box(text, MIN_WIDTH)
-        if not any(b.overlaps(other) for other in taken):
-            kept.append(text)
-            taken.append(b)
+    kept: list[Text] = []
+    for texts in labels:
+        boxes = [box(t, MIN_WIDTH) for t in texts]
+        if not any(b.overlaps(other) for b in boxes for other in taken):
+            kept += texts
+            taken += boxes
     return kept
 
 
@@ -268,7 +306,7 @@ def svg(chart: Chart, dom_id: str) -> str:
     ]
     left = _pct(plan.gutter)
     for t in plan.ticks:
-        at = plan.top + PLOT_HEIGHT * (1 - t / plan.ticks[-1])
+        at = plan.y(t)
         parts.append(f'<line class="{"axis" if t == 0 else "grid"}" x1="{left}" x2="100%" y1="{at:.1f}" y2="{at:.1f}"/>')
     parts += [_line(*segment) for segment in plan.lines]
     parts += [_shape(s) for s in plan.shapes]
