@@ -160,7 +160,10 @@ MEASURE = """() => [...document.querySelectorAll('figure.chart')].map(fig => {
     const sizes = [li, ...li.querySelectorAll('*')].filter(e => e.textContent.trim()).map(size);
     return {name, box: box(li), px: Math.min(...sizes), swatch: box(swatch), label: box(label)};
   });
-  return {id: fig.id, svg: box(svg), texts, shapes, legend};
+  const wrap = fig.querySelector('.table-wrap'), table = wrap?.querySelector('table');
+  const scrolls = wrap && ['auto', 'scroll'].includes(getComputedStyle(wrap).overflowX);
+  const tableFits = !!table && (table.offsetWidth <= wrap.clientWidth || scrolls);
+  return {id: fig.id, svg: box(svg), texts, shapes, legend, tableFits};
 })"""
 
 
@@ -176,6 +179,7 @@ def problems(chart: dict[str, Any]) -> list[str]:
     found += [f"{a['name']} overlaps {b['name']}" for a in texts for b in chart["shapes"] if overlap(a["box"], b["box"])]
     found += [f"{a['name']} overlaps {b['name']}" for a, b in itertools.combinations(legend, 2) if overlap(a["box"], b["box"])]
     found += [f"{a['name']}: its swatch overlaps its label" for a in legend if overlap(a["swatch"], a["label"])]
+    found += [] if chart["tableFits"] else ["its data table is missing, or wider than its box and cannot scroll"]
     left, right = chart["svg"][0], chart["svg"][2]
     found += [f"{t['name']} sticks out of the chart" for t in texts if t["box"][0] < left - 0.5 or t["box"][2] > right + 0.5]
     return [f"{chart['id']}: {p}" for p in found]
