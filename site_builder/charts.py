@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import Any, TypeGuard
 
 Scale = Callable[[float], float]
 
@@ -196,11 +196,11 @@ def shape_box(shape: Shape, width: float) -> Box:
 
 def layout(chart: Chart) -> Layout:
     """Place the chart's axis, marks and labels."""
-    values = [v for _, vals, _ in chart.series for v in vals if v is not None]
+    values = [v for _, vals, _ in chart.series for v in vals if _drawn(v)]
     marks = ticks(max(values, default=1.0), min(values, default=0.0))
     unit_lines = wrap(chart.unit, MIN_WIDTH) if chart.unit else ()
     top = LINE_HEIGHT * len(unit_lines) + 2 * FONT
-    gutter = (max(text_width(fmt(t)) for t in marks) + 2 * TICK_GAP) / MIN_WIDTH
+    gutter = min((max(text_width(fmt(t)) for t in marks) + 2 * TICK_GAP) / MIN_WIDTH, 0.5)
     band = (1 - gutter) / max(len(chart.categories), 1)
 
     def y(v: float) -> float:
@@ -216,6 +216,11 @@ def layout(chart: Chart) -> Layout:
     lines = _segments(shapes) if chart.kind != "bar" else ()
     kept = _without_overlaps(texts, labels, shapes)
     return Layout(bottom, gutter, top, marks, (*texts, *kept), tuple(shapes), lines)
+
+
+def _drawn(value: float | None) -> TypeGuard[float]:
+    """Whether a value can be drawn: given, and a number of sane size (YAML allows .nan, .inf and 1e308)."""
+    return value is not None and abs(value) < 1e100
 
 
 def _category_labels(categories: tuple[str, ...], gutter: float, band: float, y: float) -> list[Text]:
@@ -251,7 +256,7 @@ def _bars(chart: Chart, gutter: float, band: float, y: Scale) -> tuple[list[Shap
     for s, (_, vals, _) in enumerate(chart.series):
         texts = []
         for i, v in zip(range(len(chart.categories)), vals, strict=False):
-            if v is None:
+            if not _drawn(v):
                 continue
             x = gutter + band * (i + 0.5) - bar * n / 2 + bar * s
             shapes.append(Shape(s, i, x, min(y(v), y(0)), bar, abs(y(0) - y(v)), _title(chart, s, i, v)))
@@ -265,7 +270,7 @@ def _points(chart: Chart, gutter: float, band: float, y: Scale) -> tuple[list[Sh
     for s, (_, vals, _) in enumerate(chart.series):
         texts = []
         for i, v in zip(range(len(chart.categories)), vals, strict=False):
-            if v is None:
+            if not _drawn(v):
                 continue
             x = gutter + band * (i + 0.5)
             shapes.append(Shape(s, i, x, y(v), 0, 0, _title(chart, s, i, v), r=4))
