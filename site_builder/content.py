@@ -420,6 +420,7 @@ def _read_record(
     record.data = _unwrap(doc.value, (), (), doc, record, errors)
     if schema_json:
         errors.extend(schemas.validate_json(record.data, schema_json, path, record.mark, record.key_mark))
+        record.data = schemas.read_years(record.data, schema_json)
     if md_bytes is not None:
         md_path = f"content/{collection}/{slug}.md"
         try:

@@ -158,7 +158,7 @@ def test_meta_tags_on_every_page(project: Path) -> None:
                 '<meta name="description"',
                 '<meta property="og:title"',
                 '<meta name="twitter:card"',
-                '<html lang="en">',
+                '<html lang="en-GB">',
                 '<a class="skip-link"',
             ]:
                 assert tag in text, f"{name} lacks {tag}"
