@@ -102,8 +102,13 @@ class Layout:
     lines: tuple[tuple[int, float, float, float, float], ...]  # (series, x1, y1, x2, y2) for line charts
 
     def y(self, value: float) -> float:
-        """The px height of `value` on the axis."""
-        return self.top + PLOT_HEIGHT * (self.ticks[-1] - value) / (self.ticks[-1] - self.ticks[0])
+        """Where `value` sits on the axis, in px from the top."""
+        return _scale(self.top, self.ticks)(value)
+
+
+def _scale(top: float, ticks: tuple[float, ...]) -> Scale:
+    """Values to px from the top: the last tick at `top`, the first PLOT_HEIGHT below it."""
+    return lambda v: top + PLOT_HEIGHT * (ticks[-1] - v) / (ticks[-1] - ticks[0])
 
 
 def nice_step(value: float, intervals: int = MAX_INTERVALS) -> float:
@@ -119,7 +124,7 @@ def ticks(high: float, low: float = 0.0) -> tuple[float, ...]:
     if high <= low:
         return (0.0, 1.0)
     step = nice_step(high - low)
-    while _span(step, low, high)[1] - _span(step, low, high)[0] > MAX_INTERVALS:
+    while _intervals(step, low, high) > MAX_INTERVALS:
         step = nice_step(step * MAX_INTERVALS * (1 + 1e-9))  # the next round step up
     first, last = _span(step, low, high)
     last = max(last, first + 1)
@@ -128,7 +133,13 @@ def ticks(high: float, low: float = 0.0) -> tuple[float, ...]:
 
 
 def _span(step: float, low: float, high: float) -> tuple[int, int]:
+    """The multiples of `step` at or just beyond `low` and `high` (a hair's float error ignored)."""
     return math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+
+
+def _intervals(step: float, low: float, high: float) -> int:
+    first, last = _span(step, low, high)
+    return last - first
 
 
 def fmt(value: float | None) -> str:
@@ -203,9 +214,7 @@ def layout(chart: Chart) -> Layout:
     gutter = min((max(text_width(fmt(t)) for t in marks) + 2 * TICK_GAP) / MIN_WIDTH, 0.5)
     band = (1 - gutter) / max(len(chart.categories), 1)
 
-    def y(v: float) -> float:
-        return top + PLOT_HEIGHT * (marks[-1] - v) / (marks[-1] - marks[0])
-
+    y = _scale(top, marks)
     texts = [Text(0, FONT, unit_lines, "axis-label", "start")] if unit_lines else []
     texts += [Text(gutter, y(t) + FONT / 3, (fmt(t),), "tick", "end", -TICK_GAP) for t in marks]
     categories = _category_labels(chart.categories, gutter, band, top + PLOT_HEIGHT + LINE_HEIGHT + 4)
@@ -241,7 +250,8 @@ def _category(label: str, centre: float, room: float, y: float) -> Text:
     """A category label under its band, wrapped to `room`; nudged back inside the chart if it would stick out."""
     lines = wrap(label, room * MIN_WIDTH - TICK_GAP)
     half, at = max(text_width(line) for line in lines) / 2, centre * MIN_WIDTH
-    return Text(centre, y, lines, "tick", dx=min(0.0, MIN_WIDTH - at - half) or max(0.0, half - at))
+    past_right, past_left = at + half - MIN_WIDTH, half - at
+    return Text(centre, y, lines, "tick", dx=-past_right if past_right > 0 else max(0.0, past_left))
 
 
 def _title(chart: Chart, s: int, i: int, v: float) -> str:
@@ -309,12 +319,11 @@ def svg(chart: Chart, dom_id: str) -> str:
         f'<title id="{dom_id}-title">{escape(chart.title)}</title>',
         f'<desc id="{dom_id}-desc">{escape(chart.description)}</desc>',
     ]
-    left = _pct(plan.gutter)
-    for t in plan.ticks:
-        at = plan.y(t)
-        parts.append(f'<line class="{"axis" if t == 0 else "grid"}" x1="{left}" x2="100%" y1="{at:.1f}" y2="{at:.1f}"/>')
+    rule = f'<line class="{{}}" x1="{_pct(plan.gutter)}" x2="100%" y1="{{:.1f}}" y2="{{:.1f}}"/>'
+    parts += [rule.format("grid", plan.y(t), plan.y(t)) for t in plan.ticks if t != 0]
     parts += [_line(*segment) for segment in plan.lines]
     parts += [_shape(s) for s in plan.shapes]
+    parts.append(rule.format("axis", plan.y(0), plan.y(0)))  # over the bars' feet
     parts += [_text(t) for t in plan.texts]
     parts.append("</svg>")
     return "".join(parts)
@@ -339,7 +348,7 @@ def _shape(s: Shape) -> str:
 
 
 def _text(t: Text) -> str:
-    x, dx = _pct(t.x), f' dx="{t.dx:g}"' if t.dx else ""
+    x, dx = _pct(t.x), f' dx="{t.dx:.1f}"' if t.dx else ""
     anchor = f' text-anchor="{t.anchor}"' if t.anchor != "start" else ""
     if len(t.lines) == 1:
         return f'<text class="{t.cls}" x="{x}"{dx} y="{t.y:.1f}"{anchor}>{escape(t.lines[0])}</text>'
