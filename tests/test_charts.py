@@ -137,6 +137,15 @@ def test_a_date_range_wraps_at_spaces() -> None:
     assert charts.wrap("2003 to 10 Feb 2022", 110) == ("2003 to 10 Feb", "2022")
 
 
+@pytest.mark.parametrize("count", [3, 8, 15, 40])
+def test_a_long_run_of_years_shows_whole_years_not_cut_ones(count: int) -> None:
+    years = tuple(str(2000 + i) for i in range(count))
+    chart = charts.Chart("c", "T", "D", "line", "", years, (("S", tuple(float(i) for i in range(count)), ""),))
+    shown = [t.lines for t in charts.layout(chart).texts if t.cls == "tick" and t.lines[0] in years]
+    assert all(len(lines) == 1 for lines in shown) and shown[-1] == (years[-1],), shown
+    assert len(shown) == count if count <= 3 else 2 <= len(shown) < count, shown
+
+
 def test_the_svg_is_drawn_unscaled_and_labelled() -> None:
     svg = charts.svg(CONTENT_CHARTS[0], "x")
     assert "viewBox" not in svg, "a viewBox scales the text down on phones"
