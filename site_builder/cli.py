@@ -201,5 +201,8 @@ def _init(args: argparse.Namespace) -> int:
     from .scaffold import init_project
 
     init_project(args.folder)
-    print(f"Created a new explainer in {args.folder}. Next: cd {args.folder} && python -m site_builder serve")
+    print(
+        f"Created a new explainer in {args.folder}: write in its content/ folder (the default theme is built in; files in"
+        f" templates/ or static/ beside content/ override it). Next: cd {args.folder} && site-builder serve"
+    )
     return 0

@@ -122,7 +122,7 @@ properties:
 # yaml-language-server: $schema=../../_site/schemas/topic.schema.json
 title: An example topic
 summary: Replace this record with your first real one.
-kind: example
+kind: {value: example, status: unconfirmed, note: No source says this yet; the page marks it so readers know.}
 started: {value: 2020-01-31, sources: [example-source]}
 """,
     "topics/example.md": """\

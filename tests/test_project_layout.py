@@ -215,6 +215,8 @@ def test_init_makes_content_and_a_gitignore_that_build_and_check(
     code, _, err = run(capsys, "build", "--strict")
     assert code == 0 and "warning" not in err, err
     assert not (project / "_site/glossary").exists() and not (project / "_site/charts").exists()  # no data for them
+    example = (project / "_site/topics/example/index.html").read_text(encoding="utf-8")
+    assert 'class="mark mark-unconfirmed"' in example and "/methodology/#markers" in example  # check follows it
     assert run(capsys, "check", "--strict")[0] == 0
     assert run(capsys, "new", "topics", "second-topic")[0] == 0
     assert run(capsys, "build", "--strict")[0] == 0
