@@ -20,6 +20,7 @@ from .prose_edits import State, rebuild_prose
 from .record_cache import RecordStore
 from .render import extra_files, render_pages
 from .resolve import Site, resolve
+from .translations import localise, read_translations, stale
 from .tree import Tree, read_tree
 from .urls import Urls, output_file
 
@@ -61,11 +62,11 @@ def build(
     workers = default_workers() if workers is None else workers
     parsed = record_cache.load(project)
     content, problems = validate(tree, base_url, workers, parsed)
-    site, warnings = resolve_references(content, problems, strict)
-    pages = plan_pages(site)
-    fingerprints = make_fingerprints(site, pages, tree, options)
+    sites, warnings = resolve_references(content, problems, strict)
+    pages = plan_pages(sites)
+    fingerprints = make_fingerprints(sites, pages, tree, options)
     unchanged = same_pages(fingerprints, previous_fingerprints(project, stamp.key if stamp else None), out)
-    files = render(site, pages, tree, workers, unchanged, progress)
+    files = render(sites, pages, tree, workers, unchanged, progress)
     stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
     save_fingerprints(project, key, fingerprints)
@@ -94,17 +95,17 @@ def build_files(
                 files, previous.pages, previous.warnings, seconds, rendered=len(redone), fingerprints=fingerprints, state=state
             )
     content, problems = validate(tree, base_url, workers)
-    site, warnings = resolve_references(content, problems, strict)
-    pages = plan_pages(site)
-    fingerprints = make_fingerprints(site, pages, tree, {"base_url": base_url, "strict": strict})
+    sites, warnings = resolve_references(content, problems, strict)
+    pages = plan_pages(sites)
+    fingerprints = make_fingerprints(sites, pages, tree, {"base_url": base_url, "strict": strict})
     old = previous.fingerprints if previous else {}
     kept = frozenset(f for f, fp in fingerprints.items() if old.get(f) == fp and previous and f in previous.files)
     files = {
         name: joined(data) if data is not None else previous.files[name]  # type: ignore[union-attr]
-        for name, data in render(site, pages, tree, workers, kept)
+        for name, data in render(sites, pages, tree, workers, kept)
     }
     seconds = time.perf_counter() - started
-    state = State(tree, site, pages, (base_url, strict))
+    state = State(tree, sites[0], pages, (base_url, strict))
     return Result(files, len(pages), warnings, seconds, rendered=_rendered(pages, kept), fingerprints=fingerprints, state=state)
 
 
@@ -122,16 +123,25 @@ def validate(
     return content, errors
 
 
-def resolve_references(content: Content, problems: list[SiteError], strict: bool) -> tuple[Site, list[SiteError]]:
-    """Resolve addresses and source ids; raise with these and earlier problems (and warnings, if strict)."""
+def resolve_references(content: Content, problems: list[SiteError], strict: bool) -> tuple[list[Site], list[SiteError]]:
+    """Resolve addresses and source ids in every edition; raise with these and earlier problems (and warnings, if
+    strict). Missing translations are warnings; --strict makes them errors only for a language marked complete."""
     site, errors, warnings = resolve(content)
+    sites, notes = [site], list[SiteError]()
+    for translation in read_translations(content.translated_files, content.config, problems):
+        missing: list[SiteError] = []
+        local = localise(content, translation, problems, missing)
+        edition, found, _ = resolve(local, like=site)  # an unused source is the first edition's warning, said once
+        sites.append(edition)
+        errors += found
+        (warnings if translation.language.complete else notes).extend(missing + stale(content, local, translation))
     if problems or errors or (strict and warnings):
         raise BuildFailed(problems + errors + (warnings if strict else []))
-    return site, warnings
+    return sites, warnings + notes
 
 
 def render(
-    site: Site,
+    sites: list[Site],
     pages: list[Page],
     tree: Tree,
     workers: int,
@@ -139,11 +149,15 @@ def render(
     progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[tuple[str, Data | None]]:
     """Every output file as (path, bytes), lazily and in order; (path, None) for an unchanged file to keep."""
-    urls = Urls(site.content.config.base_url)
+    urls = Urls(sites[0].content.config.base_url)
     todo = [p for p in pages if output_file(p.path) not in unchanged]
-    for done, item in enumerate(render_pages(site, todo, tree.under("templates"), urls, workers), 1):
-        if progress:
-            progress(done, len(todo))
-        yield item
+    done = 0
+    for site in sites:
+        mine = [p for p in todo if p.language == site.language.prefix]
+        for item in render_pages(site, mine, tree.under("templates"), urls, workers):
+            done += 1
+            if progress:
+                progress(done, len(todo))
+            yield item
     yield from ((name, None) for name in sorted(unchanged))
-    yield from extra_files(site, pages, urls, tree.under("static"), unchanged)
+    yield from extra_files(sites, pages, urls, tree.under("static"), unchanged)

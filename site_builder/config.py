@@ -15,6 +15,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 RESERVED_NAMES = {"pages", "timeline", "glossary", "bibliography", "sources", "charts", "home", "schemas", "static"}
 
 _STR = {"type": "string"}
+_LANGUAGE_CODE = {"type": "string", "pattern": "^[a-zA-Z]{2,3}(-[a-zA-Z0-9]+)*$"}
 SITE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -22,7 +23,22 @@ SITE_SCHEMA: dict[str, Any] = {
     "properties": {
         "title": {"type": "string", "minLength": 1},
         "description": {"type": "string", "minLength": 1},
-        "language": {"type": "string", "pattern": "^[a-zA-Z]{2,3}(-[a-zA-Z0-9]+)*$"},
+        "language": _LANGUAGE_CODE,
+        "languages": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["code", "name"],
+                "properties": {
+                    "code": _LANGUAGE_CODE,
+                    "name": {"type": "string", "minLength": 1},
+                    "prefix": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
+                    "complete": {"type": "boolean"},
+                },
+            },
+        },
         "base_url": {"type": "string", "format": "uri"},
         "author": _STR,
         "publisher": _STR,
@@ -90,6 +106,17 @@ class Collection:
 
 
 @dataclass(frozen=True)
+class Language:
+    """One edition of the site: its BCP 47 code, its name in itself, and its prefix — the URL folder it is published
+    under and the suffix of its translation files ('zh': /zh/…, catl.zh.md); the first language has none."""
+
+    code: str
+    name: str
+    prefix: str = ""
+    complete: bool = False
+
+
+@dataclass(frozen=True)
 class NavItem:
     title: str
     link: str
@@ -102,6 +129,7 @@ class SiteConfig:
     title: str
     description: str
     language: str
+    languages: tuple[Language, ...]
     base_url: str
     author: str
     publisher: str
@@ -133,6 +161,7 @@ def parse_config(doc: Located, path: str, base_url: str | None) -> tuple[SiteCon
             errors.append(
                 SiteError(path, f"collection name '{name}' {why}", "rename the collection", *doc.key_mark(("collections", name)))
             )
+    errors += _language_problems(data, path, doc)
     for label in data.get("labels", {}) if isinstance(data.get("labels"), dict) else {}:
         if label not in known_labels():
             hint = did_you_mean(label, known_labels()) or "see docs/content.md for the list of labels"
@@ -142,13 +171,15 @@ def parse_config(doc: Located, path: str, base_url: str | None) -> tuple[SiteCon
         errors.append(SiteError("--base-url", f"{base_url!r} is not a web address", hint, 0))
     if errors:
         return None, errors
+    languages = _languages(data)
     base = base_url or data["base_url"]
     base = base.rstrip("/") + "/"
     licence = data.get("licence", {})
     return SiteConfig(
         title=data["title"],
         description=data["description"],
-        language=data.get("language", "en"),
+        language=languages[0].code,
+        languages=languages,
         base_url=base,
         author=data.get("author", ""),
         publisher=data.get("publisher", ""),
@@ -163,6 +194,49 @@ def parse_config(doc: Located, path: str, base_url: str | None) -> tuple[SiteCon
         collections=tuple(_collection(name, c, data.get("language", "en")) for name, c in data["collections"].items()),
         marks=dict(doc.marks),
     ), []
+
+
+def _languages(data: dict[str, Any]) -> tuple[Language, ...]:
+    """The site's editions: `languages:`, or the one `language:` (English when neither is given)."""
+    given = data.get("languages") or [{"code": data.get("language", "en"), "name": ""}]
+    first, *others = given
+    return (
+        Language(first["code"], first["name"], "", True),
+        *(
+            Language(g["code"], g["name"], g.get("prefix") or g["code"].split("-")[0].lower(), g.get("complete", False))
+            for g in others
+        ),
+    )
+
+
+def _language_problems(data: dict[str, Any], path: str, doc: Located) -> list[SiteError]:
+    given = data.get("languages")
+    if not isinstance(given, list) or not all(isinstance(g, dict) and isinstance(g.get("code"), str) for g in given):
+        return []
+    errors = []
+    if "language" in data and given and data["language"] != given[0]["code"]:
+        errors.append(
+            SiteError(
+                path,
+                f"language is {data['language']!r} but the first of languages is {given[0]['code']!r}",
+                "the first of languages is the site's own language: remove 'language:' or make them agree",
+                *doc.key_mark(("language",)),
+            )
+        )
+    seen: set[str] = set()
+    for i, g in enumerate(given[1:], 1):
+        prefix = g.get("prefix") or g["code"].split("-")[0].lower()
+        if prefix in seen or prefix in RESERVED_NAMES or prefix in data.get("collections", {}):
+            errors.append(
+                SiteError(
+                    path,
+                    f"language prefix '{prefix}' is taken",
+                    "give this language another prefix:",
+                    *doc.mark(("languages", i)),
+                )
+            )
+        seen.add(prefix)
+    return errors
 
 
 def _collection(name: str, c: dict[str, Any], language: str) -> Collection:

@@ -147,6 +147,10 @@ class Content:
     home: Document | None
     broken: dict[str, str] = field(default_factory=dict)  # address -> fact file, for records that did not parse
     broken_sources: set[str] = field(default_factory=set)  # ids of sources whose entries have problems (reported)
+    translated_files: dict[str, bytes] = field(default_factory=dict)  # translation files (name in content/ -> bytes)
+    language_name: str = ""  # for an edition in another language: that language's name
+    untranslated: frozenset[str] = frozenset()  # addresses shown in the first language because no translation exists
+    heading_ids: dict[str, list[str]] = field(default_factory=dict)  # address -> its headings' anchors, in translations
     dates: dict[str, str] = field(default_factory=dict)  # content file -> last commit date
 
     def all_records(self) -> list[Record]:
@@ -254,6 +258,8 @@ def parse_content(
     config, problems = parse_config(site, "content/site.yaml", base_url)
     if config is None:
         return None, errors + problems
+    prefixes = {lang.prefix for lang in config.languages[1:]}
+    translated = {n: files.pop(n) for n in list(files) if language_suffix(n, prefixes)}  # read by translations.py
     schema_map, schema_files = {}, {}
     for coll in config.collections:
         loaded = _load_schema(files, coll, errors)
@@ -270,9 +276,10 @@ def parse_content(
         glossary=_items(files, "glossary.yaml", GLOSSARY_SCHEMA, errors),
         charts=_items(files, "charts.yaml", CHARTS_SCHEMA, errors),
         pages=[d for name in sorted(files) if (d := _page(files, name, errors)) is not None],
-        home=_document(files, "home.md", "home", errors) if "home.md" in files else None,
+        home=document(files, "home.md", "home", errors) if "home.md" in files else None,
         dates=dict(tree.dates),
         broken_sources=broken_sources,
+        translated_files=translated,
     )
     jobs = [job for coll in config.collections for job in _record_jobs(files, coll, schema_map.get(coll.name), errors)]
     for (coll_name, slug, *_), (record, found) in zip(jobs, _parse_records(jobs, workers, store), strict=True):
@@ -283,6 +290,12 @@ def parse_content(
             content.broken[f"{coll_name}/{slug}"] = f"content/{coll_name}/{slug}.yaml"
     errors += _stray_files(files, config)
     return content, errors
+
+
+def language_suffix(name: str, prefixes: set[str]) -> str:
+    """The language prefix a content file name carries ('companies/catl.zh.md' → 'zh'), or ''."""
+    parts = name.rsplit("/", 1)[-1].split(".")
+    return parts[-2] if len(parts) >= 3 and parts[-2] in prefixes else ""
 
 
 def _load(files: dict[str, bytes], name: str, errors: list[SiteError], required: bool = False, path: str = "") -> Located | None:
@@ -575,10 +588,10 @@ def _page(files: dict[str, bytes], name: str, errors: list[SiteError]) -> Docume
     if not SLUG.match(slug):
         errors.append(SiteError(path, f"bad slug '{slug}'", "use lower-case letters, digits and hyphens"))
         return None
-    return _document(files, name, slug, errors)
+    return document(files, name, slug, errors)
 
 
-def _document(files: dict[str, bytes], name: str, slug: str, errors: list[SiteError]) -> Document | None:
+def document(files: dict[str, bytes], name: str, slug: str, errors: list[SiteError]) -> Document | None:
     path = f"content/{name}"
     try:
         text = yamlfile.decode(files[name], path)

@@ -22,10 +22,14 @@ from .urls import output_file
 SITE_WIDE = ("content/site.yaml", "content/sources.yaml", "content/glossary.yaml", "content/charts.yaml")
 
 
-def fingerprints(site: Site, pages: list[Page], tree: Tree, options: dict[str, object]) -> dict[str, str]:
-    """Output file → hash of everything it is made from, for every page and download."""
+def fingerprints(sites: list[Site], pages: list[Page], tree: Tree, options: dict[str, object]) -> dict[str, str]:
+    """Output file → hash of everything it is made from, for every page (of every edition) and download."""
     digest = _Digests(tree.files)  # a fact file is read by its page, its collection's page and its downloads
-    return page_fingerprints(site, pages, tree, options, digest) | data_fingerprints(site, tree, options, digest)
+    result = data_fingerprints(sites[0], tree, options, digest)
+    for site in sites:
+        mine = [p for p in pages if p.language == site.language.prefix]
+        result |= page_fingerprints(site, mine, tree, options, digest)
+    return result
 
 
 class _Digests:
@@ -54,6 +58,11 @@ def page_fingerprints(
             options,
             sorted(site.targets),
             [(k, digest(k)) for k in sorted(files) if k.startswith(("templates/", "content/schemas/")) or k in SITE_WIDE],
+            # An edition also reads its translated settings, data files and schema titles, and the other editions'
+            # addresses (its language switcher and alternates).
+            [(k, digest(f"content/{k}")) for k in sorted(content.translated_files) if not k.endswith(".md")],
+            [lang.code for lang in content.config.languages],
+            sorted(content.untranslated),
         ]
     )
     dates = site.dates

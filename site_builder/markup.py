@@ -67,6 +67,9 @@ class Hooks:
     flag: Callable[[str], str] = lambda status: ""  # status -> the marker's HTML
     charts: Callable[[str], str | None] = lambda chart_id: None  # chart id -> figure HTML
     glossary: list[tuple[re.Pattern[str], str, str, str]] = field(default_factory=list)  # (pattern, id, href, title)
+    heading_ids: list[str] = field(
+        default_factory=list
+    )  # anchors for the headings, in order (a translation keeps its original's)
 
 
 @dataclass
@@ -163,6 +166,7 @@ class _SiteExtension(Extension):
         md.inlinePatterns.register(_CiteProcessor(r"[ \t]*" + CITE.pattern, md, hooks), "site_cite", 177)
         md.inlinePatterns.register(_FlagProcessor(FLAG.pattern, md, hooks), "site_flag", 176)
         md.treeprocessors.register(_QuickInline(md), "inline", 20)  # replaces Python-Markdown's own
+        md.treeprocessors.register(_HeadingIds(md, hooks), "site_heading_ids", 6)  # before the table of contents (5)
         md.treeprocessors.register(_Tables(md), "site_tables", 3)
         md.treeprocessors.register(_SafeUrls(md), "site_safe_urls", 1)
         md.treeprocessors.register(_GlossaryLinks(md, hooks), "site_glossary", 2)
@@ -331,6 +335,39 @@ class _Tables(Treeprocessor):
                 a.set("data-pagefind-ignore", "")
 
 
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+
+
+def heading_ids(text: str) -> list[str]:
+    """The anchors Python-Markdown's table of contents gives the headings of `text`, in order: a translation's
+    headings get the same ones, so that links to #sections work in every language."""
+    from markdown.extensions.toc import slugify, unique
+
+    used: set[str] = set()
+    masked = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text) if "`" in text or "~~~" in text else text
+    plain = [
+        re.sub(r"\[\[[^|\]]*\|([^\]]*)\]\]|\[\[([^\]]*)\]\]|\[@[^\]]*\]|\[\?\]|[*_`]", r"\1\2", m.group(2))
+        for m in HEADING.finditer(masked)
+    ]
+    return [unique(slugify(html.unescape(h).strip(), "-"), used) for h in plain]
+
+
+class _HeadingIds(Treeprocessor):
+    """Give headings the anchors the page says they should have (those of the text it translates)."""
+
+    def __init__(self, md: markdown.Markdown, hooks: Callable[[], Hooks | None]) -> None:
+        super().__init__(md)
+        self.hooks = hooks
+
+    def run(self, root: etree.Element) -> None:
+        hooks = self.hooks()
+        if not hooks or not hooks.heading_ids:
+            return
+        headings = [el for el in root.iter() if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6")]
+        for el, ident in zip(headings, hooks.heading_ids, strict=False):
+            el.set("id", ident)
+
+
 class _SafeUrls(Treeprocessor):
     """Drop link and image addresses that could run script (javascript:, data:, …)."""
 
@@ -348,7 +385,7 @@ def _as_browser_reads(url: str) -> str:
     return re.sub(r"[\x00-\x20\x7f]+", "", decoded)
 
 
-_NO_GLOSSARY = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "abbr", "sup", "dt"}
+_NO_GLOSSARY = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "abbr", "sup", "dt", "blockquote", "q", "cite"}
 
 
 class _GlossaryLinks(Treeprocessor):
@@ -388,7 +425,7 @@ class _GlossaryLinks(Treeprocessor):
             if ident in done:
                 continue
             m = pattern.search(text)
-            if m and (best is None or m.start() < best[0].start()):
+            if m and (best is None or (m.start(), -len(m.group(0))) < (best[0].start(), -len(best[0].group(0)))):
                 best = (m, ident, href, title)
         if best is None:
             return text, []

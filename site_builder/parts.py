@@ -101,3 +101,19 @@ def _split(kind: str, items: list[Item], group: Callable[[Item], str], first: st
         path = f"{kind}/" if i == front else f"{kind}/{slug}/"
         parts.append(Part(kind, i, label, path, tuple(members)))
     return parts
+
+
+def split_like(content: Content, like: dict[str, list[Part]]) -> dict[str, list[Part]]:
+    """Parts with the same items, paths and labels as `like` (another edition's), holding this edition's items:
+    every page of a data page has its counterpart in every language."""
+    mine = {"timeline": content.timeline, "glossary": content.glossary, "bibliography": content.sources}
+    out = {}
+    for kind, parts in like.items():
+        by_key = {_key(item): item for item in mine[kind]}
+        out[kind] = [Part(kind, p.index, p.label, p.path, tuple(by_key.get(_key(i), i) for i in p.items)) for p in parts]
+    return out
+
+
+def _key(item: Item) -> str:
+    """What identifies an entry in every language: its id (a glossary term without one: its name as a slug)."""
+    return str(item.get("id") or re.sub(r"[^a-z0-9]+", "-", str(item.get("term")).lower()).strip("-"))

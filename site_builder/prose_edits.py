@@ -35,6 +35,8 @@ class State:
 def rebuild_prose(state: State, tree: Tree, options: tuple[str | None, bool]) -> tuple[State, dict[str, bytes]] | None:
     """The new state and the re-rendered pages, when only record prose changed (without its links); else None."""
     old = state.tree
+    if len(state.site.content.config.languages) > 1:  # an edit may show in other editions too (untranslated prose)
+        return None
     if options != state.options or tree.files.keys() != old.files.keys() or tree.dates != old.dates:
         return None
     changed = [name for name, data in tree.files.items() if data is not old.files[name] and data != old.files[name]]

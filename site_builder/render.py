@@ -92,7 +92,7 @@ class _PageRenderer:
         config = site.content.config
         self.env = environment(templates, Labels(config.language, config.labels))
         self.errors: set[SiteError] = set()
-        self.chart_template = _template(self.env, "chart.html", "templates/record.html", self.errors)
+        self.chart_template = _template(self.env, "chart.html", ("templates/record.html", 1, 1), self.errors)
         self.views = Views(site, urls, self.chart_html)
 
     def chart_html(self, ctx: dict[str, Any]) -> str:
@@ -116,7 +116,7 @@ class _PageRenderer:
             return None, (located.path, located.message, located.hint, located.line, located.col)
 
 
-def _template(env: jinja2.Environment, name: str, owner: str, errors: set[SiteError]) -> jinja2.Template | None:
+def _template(env: jinja2.Environment, name: str, owner: tuple[str, int, int], errors: set[SiteError]) -> jinja2.Template | None:
     try:
         return env.get_template(name)
     except jinja2.TemplateSyntaxError as exc:
@@ -126,14 +126,20 @@ def _template(env: jinja2.Environment, name: str, owner: str, errors: set[SiteEr
             )
         )
     except jinja2.TemplateNotFound as exc:
-        errors.add(SiteError(owner, f"template '{exc.name}' not found", f"create templates/{exc.name} or use record.html"))
+        path, line, col = owner
+        chosen = " or remove 'template:'" if path == "content/site.yaml" else ""
+        errors.add(SiteError(path, f"template '{exc.name}' not found", f"create templates/{exc.name}{chosen}", line, col))
     except SiteError as exc:
         errors.add(exc)
     return None
 
 
-def _template_owner(site: Site, page: Page) -> str:
-    return "content/site.yaml" if page.kind in ("record", "collection") else f"templates/{page.template}"
+def _template_owner(site: Site, page: Page) -> tuple[str, int, int]:
+    """Where a page's template is chosen: its collection's `template:` in site.yaml, else the template itself."""
+    if page.kind != "record":
+        return f"templates/{page.template}", 1, 1
+    line, col = site.content.config.marks.get(("collections", page.address.split("/")[0], "template"), (1, 1))
+    return "content/site.yaml", line, col
 
 
 def _located(exc: Exception, name: str) -> SiteError:
@@ -152,32 +158,47 @@ def _located(exc: Exception, name: str) -> SiteError:
 
 
 def extra_files(
-    site: Site, pages: list[Page], urls: Urls, static: dict[str, bytes], keep: frozenset[str] = frozenset()
+    sites: list[Site], pages: list[Page], urls: Urls, static: dict[str, bytes], keep: frozenset[str] = frozenset()
 ) -> Iterator[tuple[str, Data]]:
     """Static assets, published schemas, sitemap.xml, robots.txt, .nojekyll, downloads (but those in `keep`, which
-    are unchanged) and the feed, one by one."""
+    are unchanged) and a feed per edition, one by one."""
+    site = sites[0]
     yield from ((f"static/{name}", data) for name, data in static.items())
     for coll, schema in site.content.schemas.items():
         name = site.content.schema_files[coll].rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml")
         published = json.dumps(editor_schema(schema), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         yield f"schemas/{name}.json", published.encode()
-    dates = site.dates
-    urlset = "".join(
-        f"<url><loc>{escape(urls.absolute(p.path))}</loc>{_lastmod(dates.get(p.address))}</url>\n"
-        for p in pages
-        if p.kind not in ("404", "search")
-    )
-    yield (
-        "sitemap.xml",
-        (
-            '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            f"{urlset}</urlset>\n"
-        ).encode(),
-    )
+    yield "sitemap.xml", sitemap(sites, pages, urls)
     yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {urls.absolute('sitemap.xml')}\n".encode()
     yield NOJEKYLL, b""
     yield from data_files(site, urls, keep)
-    yield FEED, atom(site, urls, site.dates)
+    for edition in sites:
+        yield edition.prefix + FEED, atom(edition, urls, edition.dates)
+
+
+def sitemap(sites: list[Site], pages: list[Page], urls: Urls) -> bytes:
+    """Every page of every edition; with several languages, each page names its versions in the others."""
+    dates = sites[0].dates
+    prefixes = [(s.language.code, s.prefix) for s in sites]
+    first = sites[0].prefix
+
+    def alternates(page: Page) -> str:
+        if len(sites) < 2:
+            return ""
+        bare = page.path.removeprefix(f"{page.language}/") if page.language else page.path
+        links = [(code, urls.absolute(pre + bare)) for code, pre in prefixes] + [("x-default", urls.absolute(first + bare))]
+        return "".join(f'<xhtml:link rel="alternate" hreflang="{code}" href="{escape(href)}"/>' for code, href in links)
+
+    entries = "".join(
+        f"<url><loc>{escape(urls.absolute(p.path))}</loc>{_lastmod(dates.get(p.address))}{alternates(p)}</url>\n"
+        for p in pages
+        if p.kind not in ("404", "search")
+    )
+    xhtml = ' xmlns:xhtml="http://www.w3.org/1999/xhtml"' if len(sites) > 1 else ""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"{xhtml}>\n'
+        f"{entries}</urlset>\n"
+    ).encode()
 
 
 def _lastmod(date: str | None) -> str:

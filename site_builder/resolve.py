@@ -10,10 +10,11 @@ from functools import cached_property
 from typing import Any
 
 from . import markup
+from .config import Language
 from .content import Content, Document, Item
 from .errors import SiteError, did_you_mean
 from .labels import Labels
-from .parts import Part, split_data_pages
+from .parts import Part, split_data_pages, split_like
 from .schema import resolve as resolve_ref
 from .schema import subschema
 from .updated import page_dates
@@ -58,6 +59,17 @@ class Site:
     parts: dict[str, list[Part]] = field(default_factory=dict)
     data_pages: dict[str, str] = field(default_factory=dict)  # published data page -> its title
 
+    @property
+    def language(self) -> Language:
+        """The edition this site is: its language, and the URL folder it is published under."""
+        config = self.content.config
+        return next((lang for lang in config.languages if lang.code == config.language), config.languages[0])
+
+    @property
+    def prefix(self) -> str:
+        """The folder of this edition's pages: '' for the first language, 'zh/' for one with prefix zh."""
+        return f"{self.language.prefix}/" if self.language.prefix else ""
+
     @cached_property
     def dates(self) -> dict[str, str]:
         """When each page's content last changed (address → YYYY-MM-DD), worked out once per build."""
@@ -78,9 +90,10 @@ class Site:
         return {target: [refs[k] for k in sorted(refs)] for target, refs in found.items()}
 
 
-def resolve(content: Content) -> tuple[Site, list[SiteError], list[SiteError]]:
-    """Resolve every reference; return the site, the errors and the warnings."""
-    parts = split_data_pages(content)
+def resolve(content: Content, like: Site | None = None) -> tuple[Site, list[SiteError], list[SiteError]]:
+    """Resolve every reference; return the site, the errors and the warnings. An edition in another language is
+    resolved `like` the first: its data pages are split into the same parts, at the same addresses."""
+    parts = split_like(content, like.parts) if like is not None else split_data_pages(content)
     published = data_pages(content)
     targets, errors = _targets(content, parts, published)
     site = Site(content, targets, parts=parts, data_pages=published)

@@ -53,7 +53,7 @@ class Views:
         """The URL of an address, keeping any #fragment."""
         base, _, fragment = address.partition("#")
         path = self.site.targets[base].path
-        return self.urls.href(path + (f"#{fragment}" if fragment else ""))
+        return self.urls.href(self.site.prefix + path + (f"#{fragment}" if fragment else ""))
 
     def title(self, address: str) -> str:
         return self.site.targets[address.split("#")[0]].title
@@ -89,9 +89,11 @@ class PageContext:
         data = self.v.charts.get(chart_id)
         return None if data is None else self.v.chart_html(self.chart_context(data, f"chart-{chart_id}"))
 
-    def markdown(self, text: str, glossary: bool = True, source: str = "content/site.yaml") -> markup.Rendered:
+    def markdown(self, text: str, glossary: bool = True, source: str = "content/site.yaml", address: str = "") -> markup.Rendered:
+        hooks = self.hooks(glossary)
+        hooks.heading_ids = self.v.site.content.heading_ids.get(address, [])
         try:
-            rendered = markup.render(text, self.hooks(glossary), self.v.site.content.config.allow_html)
+            rendered = markup.render(text, hooks, self.v.site.content.config.allow_html)
         except ValueError as exc:
             raise SiteError(source, f"this Markdown is too complex to render: {exc}", "simplify it") from None
         except KeyError as exc:  # a reference the line-by-line check could not see (its Markdown is unusual)
@@ -128,12 +130,13 @@ class PageContext:
             "author": config.author,
             "publisher": config.publisher,
             "licence": {"name": config.licence_name, "url": config.licence_url},
-            "home": self.v.urls.href(""),
-            "feed": self.v.urls.href(FEED),
-            "search": self.v.urls.href("search/"),
+            "home": self.v.urls.href(self.v.site.prefix),
+            "feed": self.v.urls.href(self.v.site.prefix + FEED),
+            "search": self.v.urls.href(self.v.site.prefix + "search/"),
             "css": self.v.urls.href("static/style.css"),
             "favicon": self.v.urls.href("static/favicon.svg"),
             "methodology": self.v.flag_href,
+            "languages": self._languages(),
             "nav": [
                 {
                     "title": n.title,
@@ -159,10 +162,32 @@ class PageContext:
             "updated": {"iso": updated, "text": self.v.labels.date(updated)} if updated else None,
             "downloads": self._downloads(),
             "searchable": self.page.kind not in ("search", "404"),
+            "untranslated": self._("This page has not been translated yet: it is shown in %(language)s.")
+            % {"language": self.v.site.content.config.languages[0].name}
+            if self.page.address in self.v.site.content.untranslated
+            else "",
         }
         meta["cite"] = citation(config, self.v.labels, title, meta["canonical"], updated, self.page.path)
         meta["jsonld"] = self._jsonld(meta, body)
         return meta
+
+    def _languages(self) -> list[dict[str, Any]]:
+        """This page in every language of the site (none when it has one): for the switcher and hreflang."""
+        site = self.v.site
+        languages = site.content.config.languages
+        if len(languages) < 2 or self.page.kind == "404":
+            return []
+        bare = self.page.path.removeprefix(site.prefix)
+        return [
+            {
+                "code": lang.code,
+                "name": lang.name,
+                "href": self.v.urls.href(f"{lang.prefix}/{bare}" if lang.prefix else bare),
+                "absolute": self.v.urls.absolute(f"{lang.prefix}/{bare}" if lang.prefix else bare),
+                "current": lang == site.language,
+            }
+            for lang in languages
+        ]
 
     def _downloads(self) -> list[dict[str, str]]:
         kind, address = self.page.kind, self.page.address
@@ -201,7 +226,7 @@ class PageContext:
         if config.licence_url:
             data["license"] = config.licence_url
         if kind != "home":
-            data["isPartOf"] = {"@type": "WebSite", "name": config.title, "url": self.v.urls.absolute("")}
+            data["isPartOf"] = {"@type": "WebSite", "name": config.title, "url": self.v.urls.absolute(self.v.site.prefix)}
         clean = {k: v for k, v in data.items() if v is not None}
         text = json.dumps(clean, ensure_ascii=False, sort_keys=True)
         # Inside <script>, any '<' could open '<!--' or '</script>': write it (and '>', '&') as JSON escapes.
@@ -265,7 +290,8 @@ class PageContext:
         ]
 
     def _document(self, doc: Document) -> dict[str, Any]:
-        rendered = self.markdown(doc.body, glossary=doc.meta.get("glossary_links", True), source=doc.path)
+        address = "home" if doc.slug == "home" else f"pages/{doc.slug}"
+        rendered = self.markdown(doc.body, glossary=doc.meta.get("glossary_links", True), source=doc.path, address=address)
         return {
             "title": doc.title,
             "description": doc.meta.get("description", ""),
@@ -344,7 +370,11 @@ class PageContext:
         schema = content.schemas.get(record.collection, {})
         infobox = display.infobox(record.data, schema, _RecordMarks(self, record))
         record_sources = self.marks(record.data.get("sources", []))
-        rendered = self.markdown(record.md_text, source=record.md_path) if record.md_text else markup.Rendered(Markup(""), [])
+        rendered = (
+            self.markdown(record.md_text, source=record.md_path, address=record.address)
+            if record.md_text
+            else markup.Rendered(Markup(""), [])
+        )
         return {
             "title": record.title,
             "description": record.data.get("summary", ""),
@@ -427,7 +457,10 @@ class PageContext:
         return {
             "title": f"{title}: {current.label}" if len(parts) > 1 and current.label else title,
             "description": description,
-            "parts": [{"label": p.label, "href": self.v.urls.href(p.path), "current": p.index == self.page.part} for p in parts]
+            "parts": [
+                {"label": p.label, "href": self.v.urls.href(self.v.site.prefix + p.path), "current": p.index == self.page.part}
+                for p in parts
+            ]
             if len(parts) > 1
             else [],
         }
@@ -467,6 +500,7 @@ class PageContext:
             "unit": chart.unit,
             "svg": Markup(charts.svg(chart, dom_id)),
             "series": [s[0] for s in chart.series],
+            "legend": [{"name": name, "marks": self.marks([], status)} for name, _, status in chart.series],
             "rows": charts.table_rows(chart),
             "note": self.inline(data.get("note")) if data.get("note") else "",
             "marks": self.marks(data.get("sources", [])),
@@ -567,7 +601,7 @@ def _glossary_patterns(
         ident = term_id(term)
         names = sorted({str(term.get("term")), *map(str, term.get("aliases", []))}, key=len, reverse=True)
         flags = 0 if any(c.isupper() for n in names for c in n[1:]) else re.I
-        pattern = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w-])", flags)
+        pattern = re.compile("|".join(map(_bounded, names)), flags)
         plain = re.sub(
             r"\[\[[^|\]]*\|([^\]]*)\]\]|\[\[([^\]]*)\]\]|\s*\[@[^\]]*\]|\s*\[\?\]|[*_`]",
             lambda m: m.group(1) or (title_of(m.group(2)) if m.group(2) else ""),
@@ -579,6 +613,17 @@ def _glossary_patterns(
 
 
 EXAMPLE_HOST = re.compile(r"(^|\.)example(\.github\.io|\.com|\.org|\.net)?$", re.I)
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]")
+
+
+def _bounded(name: str) -> str:
+    """A pattern for a glossary name as a whole word; Chinese, Japanese and Korean text has no spaces between
+    words, so a name that starts or ends with such a character is matched there without a word boundary."""
+    head = "" if _CJK.match(name[:1]) else r"(?<![\w-])"
+    tail = "" if _CJK.match(name[-1:]) else r"(?![\w-])"
+    return head + re.escape(name) + tail
 
 
 def citation(config: SiteConfig, labels: Labels, title: str, url: str, updated: str, path: str) -> dict[str, str]:

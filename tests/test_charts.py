@@ -156,7 +156,6 @@ def test_the_svg_is_drawn_unscaled_and_labelled() -> None:
     assert svg == charts.svg(CONTENT_CHARTS[0], "x")
 
 
-@pytest.mark.xfail(strict=True, reason="views.chart_context must pass 'legend' (name and marks per series); see issue 13")
 def test_a_series_status_shows_in_the_legend_as_the_quiet_marker(project: Path, tmp_path: Path) -> None:
     build(project, tmp_path / "out")
     html = (tmp_path / "out/charts/index.html").read_text(encoding="utf-8")

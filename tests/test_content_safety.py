@@ -306,7 +306,7 @@ def injected(files: dict[str, bytes]) -> list[str]:
 
 def test_the_checker_sees_injections(project: Path) -> None:
     """With allow_html the author opts in to raw HTML: the same checks then find the script (so they can fail)."""
-    edit(project / "content/site.yaml", "language: en", "language: en\nallow_html: true")
+    edit(project / "content/site.yaml", "language: en-GB\n", "language: en-GB\nallow_html: true\n")
     (project / "content/companies/beta.md").write_text("<script>alert(1)</script>\n\nx <img src=x onerror=alert(1)> y\n")
     found = injected(files_of(project))
     assert any("<script>alert(1)" in f for f in found) and any("onerror" in f for f in found), found

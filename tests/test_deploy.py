@@ -136,7 +136,7 @@ def test_cname_is_written_exactly(repo: Path, origin: Path, env: dict[str, str])
 
 
 def test_cname_with_a_sub_path_base_url_is_refused(repo: Path, origin: Path, env: dict[str, str]) -> None:
-    edit(repo / "content" / "site.yaml", "language: en", "language: en\ncname: www.example.org")
+    edit(repo / "content" / "site.yaml", "language: en-GB\n", "language: en-GB\ncname: www.example.org\n")
     done = deploy(repo, env)
     assert_clean_failure(done, "content/site.yaml: cname www.example.org", "set base_url: https://www.example.org/")
     assert tip(origin, env) is None

@@ -61,7 +61,7 @@ def test_labels_can_be_overridden_and_unknown_ones_are_errors(project: Path, tmp
     site = project / "content" / "site.yaml"
     edit(
         site,
-        "language: en\n",
+        "language: en-GB\n",
         'language: en-GB\nlabels: {"What links here": "Pages that point here", "Cite this page": "How to cite"}\n',
     )
     done = run_cli("build", "--out", str(tmp_path / "out"), "--no-search", cwd=project)

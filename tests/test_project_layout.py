@@ -228,3 +228,15 @@ def test_init_refuses_a_folder_with_files(tmp_path: Path) -> None:
     (tmp_path / "full/notes.txt").write_text("mine")
     with pytest.raises(SiteError, match="folder is not empty"):
         init_project(tmp_path / "full")
+
+
+def test_a_missing_template_names_where_site_yaml_sets_it(tmp_path: Path) -> None:
+    project = starter(tmp_path / "p")
+    with (project / "content/site.yaml").open("a", encoding="utf-8") as f:
+        f.write("    template: custom.html\n")
+    line = (project / "content/site.yaml").read_text(encoding="utf-8").count("\n")
+    with pytest.raises(BuildFailed) as failed:
+        build(project, project / "_site")
+    assert [str(e) for e in failed.value.errors] == [
+        f"content/site.yaml:{line}:15: template 'custom.html' not found — create templates/custom.html or remove 'template:'"
+    ]
