@@ -6,6 +6,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from . import schema as schemas
 from .labels import Labels
 from .schema import BASE_PROPERTIES, resolve, subschema
 
@@ -48,11 +49,27 @@ def node(value: Any, schema: dict[str, Any], root: dict[str, Any], ctx: Any, at:
         href, text = ctx.link(value, str(schema["x-ref"]))
     elif schema.get("format") == "uri" and isinstance(value, str):
         href = value
-    return {"kind": "text", "text": text, "href": href, "lang": schema.get("x-lang", ""), "marks": marks}
+    return {
+        "kind": "text",
+        "text": text,
+        "href": href,
+        "lang": schema.get("x-lang", ""),
+        "marks": marks,
+        **_machine(value, schema),
+    }
+
+
+def _machine(value: Any, schema: dict[str, Any]) -> dict[str, str]:
+    """The value as machines read it, the same in every language: a date for <time datetime>, a number for <data>."""
+    if isinstance(value, str) and schema.get("format") == "date" and schemas.DATE.match(value):
+        return {"datetime": value, "value": ""}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"datetime": "", "value": str(value)}
+    return {"datetime": "", "value": ""}
 
 
 def _empty() -> dict[str, Any]:
-    return {"kind": "text", "text": "", "href": "", "lang": "", "marks": Markup("")}
+    return {"kind": "text", "text": "", "href": "", "lang": "", "marks": Markup(""), "datetime": "", "value": ""}
 
 
 def _scalar(value: Any, schema: dict[str, Any], labels: Labels) -> str:

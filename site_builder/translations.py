@@ -219,6 +219,9 @@ def _record(record: Record, t: Translation, schema: dict[str, Any], errors: list
         return record
     texts, body, path = found
     notes = texts.pop("notes", {}) if isinstance(texts.get("notes"), dict) else {}
+    for key in sorted(set(texts) & {"sources", "updated"}):
+        errors.append(SiteError(path, f"'{key}' is not translated", f"it comes from the fact file: remove '{key}:' here"))
+        del texts[key]
     data = _overlay(record.data, texts, (), path, errors, schema, schema)
     facts = {
         at: dataclasses.replace(f, note=str(notes[_dotted(at)])) if _dotted(at) in notes else f for at, f in record.facts.items()

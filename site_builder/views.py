@@ -162,6 +162,7 @@ class PageContext:
             "updated": {"iso": updated, "text": self.v.labels.date(updated)} if updated else None,
             "downloads": self._downloads(),
             "searchable": self.page.kind not in ("search", "404"),
+            "search_terms": search_terms(title) if self.page.kind not in ("search", "404") else "",
             "untranslated": self._("This page has not been translated yet: it is shown in %(language)s.")
             % {"language": self.v.site.content.config.languages[0].name}
             if self.page.address in self.v.site.content.untranslated
@@ -359,7 +360,7 @@ class PageContext:
 
     def _cell(self, record: Record, key: str, schema: dict[str, Any]) -> dict[str, Any]:
         if key not in record.data:
-            return {"kind": "text", "text": "", "href": "", "lang": "", "marks": Markup("")}
+            return {"kind": "text", "text": "", "href": "", "lang": "", "marks": Markup(""), "datetime": "", "value": ""}
         return display.node(record.data[key], display.prop(schema, key), schema, _MarkersOnly(self, record), (key,))
 
     def _record(self) -> dict[str, Any]:
@@ -624,6 +625,15 @@ def _bounded(name: str) -> str:
     head = "" if _CJK.match(name[:1]) else r"(?<![\w-])"
     tail = "" if _CJK.match(name[-1:]) else r"(?![\w-])"
     return head + re.escape(name) + tail
+
+
+def search_terms(title: str) -> str:
+    """Extra words for the search index, for a title in Chinese, Japanese or Korean: the index splits such text into
+    words one way (jieba) and the reader's browser splits the query another (ICU), so 宁德时代 is found only if the
+    page also holds its pieces: every run of one to four characters of the title, between markers search.js hides."""
+    runs = [run for run in re.findall(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+", title)]
+    pieces = dict.fromkeys(run[i : i + n] for run in runs for n in range(1, 5) for i in range(len(run) - n + 1))
+    return f"⁂ {' '.join(pieces)} ⁂" if pieces else ""
 
 
 def citation(config: SiteConfig, labels: Labels, title: str, url: str, updated: str, path: str) -> dict[str, str]:

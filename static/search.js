@@ -2,7 +2,14 @@
 window.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("search");
   if (!box || typeof PagefindUI === "undefined") return;
-  const ui = new PagefindUI({ element: "#search", bundlePath: box.dataset.bundle, showSubResults: true, showImages: false, resetStyles: false });
+  // Pages in Chinese, Japanese or Korean carry the pieces of their title for the index, between ⁂ marks: not for readers.
+  const clean = (text) => (text || "").replace(/⁂[^⁂]*(⁂|$)/g, " ").replace(/\s+/g, " ").trim();
+  const processResult = (result) => {
+    result.excerpt = clean(result.excerpt);
+    (result.sub_results || []).forEach((sub) => { sub.excerpt = clean(sub.excerpt); });
+    return result;
+  };
+  const ui = new PagefindUI({ element: "#search", bundlePath: box.dataset.bundle, showSubResults: true, showImages: false, resetStyles: false, processResult });
   const query = new URLSearchParams(window.location.search).get("q");
   if (query) ui.triggerSearch(query);
 });
