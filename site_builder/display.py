@@ -84,7 +84,7 @@ def _scalar(value: Any, schema: dict[str, Any], labels: Labels) -> str:
     return str(value)
 
 
-Provenance = tuple[tuple[str, ...], str, str]  # a fact's sources, status and note
+Provenance = tuple[tuple[str, ...], str]  # a fact's sources and status
 
 
 def _shared_facts(ctx: Any, paths: list[tuple[str | int, ...]]) -> dict[Provenance, list[tuple[str | int, ...]]]:
@@ -107,10 +107,13 @@ class _Quiet:
         return self.ctx.link(value, kind)  # type: ignore[no-any-return]
 
     def marks(self, at: tuple[str | int, ...]) -> Markup:
-        return Markup("") if at in self.hushed else self.ctx.marks(at)
+        return Markup(self.ctx.note(at) if at in self.hushed else self.ctx.marks(at))  # a note stays with its own value
 
     def fact(self, at: tuple[str | int, ...]) -> Provenance | None:
         return None if at in self.hushed else self.ctx.fact(at)
+
+    def note(self, at: tuple[str | int, ...]) -> Markup:
+        return Markup(self.ctx.note(at))
 
     def fact_marks(self, fact: Provenance) -> Markup:
         return self.ctx.fact_marks(fact)  # type: ignore[no-any-return]

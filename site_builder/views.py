@@ -524,6 +524,9 @@ class _NoMarks:
     def fact(self, at: tuple[str | int, ...]) -> display.Provenance | None:
         return None
 
+    def note(self, at: tuple[str | int, ...]) -> Markup:
+        return Markup("")
+
     def fact_marks(self, fact: display.Provenance) -> Markup:
         return self.ctx.marks(*fact)
 
@@ -541,7 +544,11 @@ class _RecordMarks(_NoMarks):
 
     def fact(self, at: tuple[str | int, ...]) -> display.Provenance | None:
         fact = self.record.facts.get(at)
-        return (fact.sources, fact.status, fact.note) if fact else None
+        return (fact.sources, fact.status) if fact else None
+
+    def note(self, at: tuple[str | int, ...]) -> Markup:
+        fact = self.record.facts.get(at)
+        return self.ctx.marks((), "", fact.note) if fact and fact.note else Markup("")
 
 
 class _MarkersOnly(_NoMarks):
