@@ -2,7 +2,7 @@
 window.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("search");
   if (!box || typeof PagefindUI === "undefined") return;
-  // Pages in Chinese, Japanese or Korean carry the pieces of their title for the index, between ⁂ marks: not for readers.
+  // A page whose title is written without spaces (Han, Kana, Hangul) carries its pieces for the index, between ⁂ marks: not for readers.
   const clean = (text) => (text || "").replace(/⁂[^⁂]*(⁂|$)/g, " ").replace(/\s+/g, " ").trim();
   const processResult = (result) => {
     result.excerpt = clean(result.excerpt);
