@@ -551,12 +551,8 @@ class _RecordMarks(_NoMarks):
         return self.ctx.marks((), "", fact.note) if fact and fact.note else Markup("")
 
 
-class _MarkersOnly(_NoMarks):
+class _MarkersOnly(_RecordMarks):
     """Display-node context for index tables: each value with the marker its record's page shows, no citations."""
-
-    def __init__(self, ctx: PageContext, record: Record) -> None:
-        super().__init__(ctx)
-        self.record = record
 
     def marks(self, at: tuple[str | int, ...]) -> Markup:
         fact = self.record.facts.get(at)
