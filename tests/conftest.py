@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from .cpu_limits import BACKSTOP, child_cpu_limit
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "site"
 
@@ -35,14 +37,16 @@ def project(tmp_path: Path) -> Path:
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run `python -m site_builder ARGS` as users do."""
+    """Run `python -m site_builder ARGS` as users do. `timeout` limits its CPU time; the clock only stops one that
+    waits without end (BACKSTOP times as long), so a busy machine cannot fail the test."""
     return subprocess.run(
         [sys.executable, "-m", "site_builder", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=timeout * BACKSTOP,
         env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        preexec_fn=child_cpu_limit(int(timeout)),  # no threads here: it only sets a limit
     )
 
 
