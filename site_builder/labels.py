@@ -54,29 +54,44 @@ class Labels:
 
     def date(self, value: Any) -> str:
         """'2018-07-28' → '28 July 2018' (en-GB); '2020-10' → 'October 2020'; '2019' → '2019'; other text as it is."""
-        parts = str(value).split("-")
-        try:
-            if len(parts) == 3:
-                day = dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-                return str(babel.dates.format_skeleton("yMMMMd", day, locale=self.locale))
-            if len(parts) == 2:
-                month = dt.date(int(parts[0]), int(parts[1]), 1)
-                return str(babel.dates.format_skeleton("yMMMM", month, locale=self.locale))
-        except (ValueError, IndexError):
-            pass
-        return str(value)
+        return _date(str(value), self.language)
 
     def number(self, value: float, grouped: bool = False) -> str:
         """Numbers as readers of this language write them; whole numbers under 10,000 are not grouped (they may be
         years) unless `grouped` (a quantity with a unit: 1,600 cars)."""
         if isinstance(value, bool):
             return self.gettext("yes") if value else self.gettext("no")
-        if isinstance(value, int) or float(value).is_integer():
-            n = int(value)
-            return str(babel.numbers.format_decimal(n, locale=self.locale, group_separator=grouped or abs(n) >= 10000))
-        return str(babel.numbers.format_decimal(value, format="#,##0.######", locale=self.locale))
+        return _number(value, self.language, grouped)
 
 
+# Formatting with Babel costs tens of microseconds a value; a site repeats its dates and numbers, so each is
+# formatted once per language.
+@functools.lru_cache(maxsize=65536)
+def _date(value: str, language: str) -> str:
+    locale = locale_of(language)
+    parts = value.split("-")
+    try:
+        if len(parts) == 3:
+            day = dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+            return str(babel.dates.format_skeleton("yMMMMd", day, locale=locale))
+        if len(parts) == 2:
+            month = dt.date(int(parts[0]), int(parts[1]), 1)
+            return str(babel.dates.format_skeleton("yMMMM", month, locale=locale))
+    except (ValueError, IndexError):
+        pass
+    return value
+
+
+@functools.lru_cache(maxsize=65536)
+def _number(value: float, language: str, grouped: bool) -> str:
+    locale = locale_of(language)
+    if isinstance(value, int) or float(value).is_integer():
+        n = int(value)
+        return str(babel.numbers.format_decimal(n, locale=locale, group_separator=grouped or abs(n) >= 10000))
+    return str(babel.numbers.format_decimal(value, format="#,##0.######", locale=locale))
+
+
+@functools.lru_cache(maxsize=32)
 def locale_of(language: str) -> babel.Locale:
     """The Babel locale of a BCP 47 tag ('en-GB', 'zh-Hans'); English when Babel does not know it."""
     try:

@@ -53,6 +53,7 @@ def _collator() -> object:
     return pyuca.Collator()
 
 
+@functools.lru_cache(maxsize=65536)
 def collation_key(text: str) -> tuple[int, ...]:
     """A key that sorts text as the Unicode Collation Algorithm does, ignoring leading quotes and brackets."""
     return tuple(_collator().sort_key(_without_lead(text)))  # type: ignore[attr-defined]
