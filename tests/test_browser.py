@@ -193,7 +193,7 @@ def test_no_javascript_needed_to_read_any_page(site: Site, browser: Any, server:
     """Scripts are data (JSON-LD) everywhere but the search page, which lists the indexes for readers without it."""
     for page in site.pages:
         scripts = [s for s in SCRIPT.findall((site.root / page).read_text(encoding="utf-8")) if "application/ld+json" not in s]
-        assert scripts == [] or page == "search/index.html", page
+        assert scripts == [] or page.removeprefix("zh/") == "search/index.html", page  # each edition has its search page
     context = browser.new_context(java_script_enabled=False)
     tab = context.new_page()
     tab.goto(server + "search/")

@@ -281,7 +281,7 @@ def test_fact_object_around_a_whole_table_row_shows_its_citations(project: Path)
     out = project / "_site"
     build(project, out)
     html = page(out, "companies/alpha/index.html")
-    row = re.split(r"<td[^>]*>25%", html)[1].split("</tr>")[0]
+    row = re.split(r"<td[^>]*><data value=\"25\">25%", html)[1].split("</tr>")[0]
     assert 'href="#ref-' in row and "weak source" in row
 
 
