@@ -13,6 +13,7 @@ from .yamlfile import Located
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 RESERVED_NAMES = {"pages", "timeline", "glossary", "bibliography", "sources", "charts", "home", "schemas", "static"}
+PAGE_SIZE = 100  # rows per page of a collection's index, unless the collection sets `page_size:` (0: one page)
 
 _STR = {"type": "string"}
 _LANGUAGE_CODE = {"type": "string", "pattern": "^[a-zA-Z]{2,3}(-[a-zA-Z0-9]+)*$"}
@@ -81,6 +82,7 @@ SITE_SCHEMA: dict[str, Any] = {
                     "columns": {"type": "array", "items": _STR},
                     "template": _STR,
                     "jsonld_type": {"type": "string", "pattern": "^[A-Z][A-Za-z]+$"},
+                    "page_size": {"type": "integer", "minimum": 0},
                 },
             },
         },
@@ -103,6 +105,7 @@ class Collection:
     columns: tuple[str, ...]
     template: str
     jsonld_type: str
+    page_size: int = PAGE_SIZE  # rows per index page; 0: the whole index on one page
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,7 @@ def _collection(name: str, c: dict[str, Any], language: str) -> Collection:
         columns=tuple(c.get("columns", [])),
         template=c.get("template", "record.html"),
         jsonld_type=c.get("jsonld_type", "Thing"),
+        page_size=c.get("page_size", PAGE_SIZE),
     )
 
 

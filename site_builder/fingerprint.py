@@ -2,7 +2,8 @@
 
 A fingerprint covers the site-wide inputs every page may read (engine version, options, templates,
 site.yaml, schemas, sources, glossary, charts, the set of addresses) and the page's own: its files, the
-title and path of everything it links to, its backlinks, and its date. tests/test_incremental.py
+title and path of everything it links to, its backlinks, and its date; a page of a collection's index covers
+exactly the records it lists. tests/test_incremental.py
 checks that an incremental build is byte-identical to a cold one after every kind of edit.
 """
 
@@ -13,11 +14,13 @@ import json
 from typing import Any
 
 from .cache import engine_digest
+from .content import Record
 from .downloads import DATASET, collection_paths, record_path
-from .pages import Page
+from .pages import Page, index_pages, on_page
 from .resolve import Site
 from .tree import Tree
 from .urls import output_file
+from .views import sort_records
 
 SITE_WIDE = ("content/site.yaml", "content/sources.yaml", "content/glossary.yaml", "content/charts.yaml")
 
@@ -70,19 +73,18 @@ def page_fingerprints(
     for ref in site.refs:
         outgoing.setdefault(ref.source, set()).add(ref.target)
     records = content.records_by_address
-    # Pages that gather many records (indexes, home, data pages) are few: they depend on every title and path.
+    # Pages that gather many records (home, data pages) are few: they depend on every title and path.
     every_target = _hash([(a, t.path, t.title) for a, t in sorted(site.targets.items())])
+    indexes = _Indexes(site, outgoing, digest, every_target)
     every_citation = _hash(sorted(site.cited_by.items()))
     result = {}
     for page in pages:
         own: list[Any] = [page.path, page.part, dates.get(page.address, "")]
         address = page.address
         if page.kind == "record":
-            record = records[address]
-            own += [digest(record.yaml_path), digest(record.md_path)]
+            own += [digest(name) for name in _files(site, records[address])]
         elif page.kind == "collection":
-            own += [(r.address, digest(r.yaml_path)) for r in content.records.get(address, [])]
-            own.append(every_target)
+            own.append(indexes.page(address, page.part))
         elif page.kind in ("page", "home"):
             doc = content.home if page.kind == "home" else next(p for p in content.pages if f"pages/{p.slug}" == address)
             own.append(digest(doc.path) if doc else "")
@@ -96,6 +98,43 @@ def page_fingerprints(
         own.append([(r.source, r.via, site.targets[r.source].title) for r in site.backlinks(address) if r.source in site.targets])
         result[output_file(page.path)] = _hash([shared, own])
     return result
+
+
+class _Indexes:
+    """What each page of a collection's index reads: how many records there are and the records it lists (their
+    files, and the titles and paths of them and of what they link to), not the other pages' records; so an edit to
+    one record renders only the index page that lists it."""
+
+    def __init__(self, site: Site, outgoing: dict[str, set[str]], digest: _Digests, every_target: str) -> None:
+        self.site, self.outgoing, self.digest, self.every_target = site, outgoing, digest, every_target
+        self.ordered: dict[str, list[Record]] = {}
+
+    def page(self, name: str, part: int) -> list[Any]:
+        coll = self.site.content.config.collection(name)
+        assert coll is not None
+        records = self.site.content.records.get(name, [])
+        if index_pages(len(records), coll.page_size) > 1 and name not in self.ordered:  # which records a page lists
+            self.ordered[name] = sort_records(records, coll.sort)
+        listed = on_page(self.ordered.get(name, records), coll.page_size, part)
+        linked = self.every_target if "[[" in coll.description else ""  # a description that links may name anything
+        return [len(records), linked, [self._row(r) for r in listed]]
+
+    def _row(self, record: Record) -> list[Any]:
+        targets = self.site.targets
+        links = sorted({record.address} | self.outgoing.get(record.address, set()))
+        return [
+            [self.digest(f) for f in _files(self.site, record, prose=False)],
+            [(a, targets[a].path, targets[a].title) for a in links if a in targets],
+        ]
+
+
+def _files(site: Site, record: Record, prose: bool = True) -> list[str]:
+    """The files a record's page (or, without its prose, its index row) is made from; in a translated edition also
+    its translation file, which may translate fields and give no text (its Markdown is then the first language's)."""
+    files = [record.yaml_path, record.md_path] if prose else [record.yaml_path]
+    if site.language.prefix:
+        files.append(f"content/{record.collection}/{record.slug}.{site.language.prefix}.md")
+    return files
 
 
 def data_fingerprints(site: Site, tree: Tree, options: dict[str, object], digest: _Digests | None = None) -> dict[str, str]:

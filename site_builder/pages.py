@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .resolve import Site
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)  # slots: there are thousands of these
@@ -15,7 +19,7 @@ class Page:
     template: str
     kind: str
     address: str
-    part: int = 0  # which part of a data page split into several
+    part: int = 0  # which part of a data page (or page of a collection's index) split into several
     language: str = ""  # the prefix of the edition the page belongs to ('' for the first language)
 
 
@@ -29,8 +33,10 @@ def _edition_pages(site: Site) -> list[Page]:
     pre, lang = site.prefix, site.language.prefix
     pages = [Page(pre, "home.html", "home", "home", language=lang)]
     for coll in content.config.collections:
-        pages.append(Page(f"{pre}{coll.name}/", "collection.html", "collection", coll.name, language=lang))
-        for record in content.records.get(coll.name, []):
+        records = content.records.get(coll.name, [])
+        for n in range(index_pages(len(records), coll.page_size)):
+            pages.append(Page(pre + index_path(coll.name, n), "collection.html", "collection", coll.name, n, lang))
+        for record in records:
             pages.append(Page(pre + site.targets[record.address].path, coll.template, "record", record.address, language=lang))
     for page in content.pages:
         pages.append(Page(f"{pre}{page.slug}/", "page.html", "page", f"pages/{page.slug}", language=lang))
@@ -42,3 +48,34 @@ def _edition_pages(site: Site) -> list[Page]:
     if not pre:
         pages.append(Page("404.html", "404.html", "404", "404"))
     return pages
+
+
+def index_pages(count: int, size: int) -> int:
+    """How many pages a collection index of `count` records takes at `size` rows a page (0: never split)."""
+    return max(1, -(-count // size)) if size > 0 else 1
+
+
+def index_path(name: str, part: int) -> str:
+    """The site path of page `part` (from 0) of a collection's index: companies/, companies/page/2/, …"""
+    return f"{name}/" if part == 0 else f"{name}/page/{part + 1}/"
+
+
+def on_page(records: Sequence[T], size: int, part: int) -> Sequence[T]:
+    """The records (in index order) that page `part` of an index lists."""
+    return records[part * size : (part + 1) * size] if size > 0 else records
+
+
+def window(current: int, total: int, around: int = 2) -> list[int | None]:
+    """The page numbers (from 0) a pager shows: the first, the last and `around` either side of the current one;
+    None where numbers are left out."""
+    shown = sorted({0, total - 1, *range(max(0, current - around), min(total, current + around + 1))})
+    numbers: list[int | None] = []
+    last = -1
+    for n in shown:
+        if n - last == 2:  # a gap of one number: show it rather than '…'
+            numbers.append(n - 1)
+        elif n - last > 2 and last >= 0:
+            numbers.append(None)
+        numbers.append(n)
+        last = n
+    return numbers

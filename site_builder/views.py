@@ -13,13 +13,13 @@ from markupsafe import Markup
 
 from . import charts, display, downloads, labels, markup
 from .citations import Citations
-from .config import SiteConfig
+from .config import Collection, SiteConfig
 from .content import Document, Item, Record
 from .errors import SiteError
 from .feed import FEED
 from .labels import Labels
 from .markup import Hooks, flag_html
-from .pages import Page
+from .pages import Page, index_pages, index_path, on_page, window
 from .resolve import Site, term_id
 from .urls import Urls
 
@@ -336,7 +336,11 @@ class PageContext:
         coll = content.config.collection(self.page.address)
         assert coll is not None
         schema = content.schemas.get(coll.name, {})
-        records = sort_records(content.records.get(coll.name, []), coll.sort)
+        order: dict[str, list[Record]] = vars(self.v).setdefault("index_order", {})  # sorted once, not once a page
+        if coll.name not in order:
+            order[coll.name] = sort_records(content.records.get(coll.name, []), coll.sort)
+        records = order[coll.name]
+        listed = on_page(records, coll.page_size, self.page.part)
         columns = [display.node_label(schema, c) for c in coll.columns]
         rows = [
             {
@@ -345,17 +349,48 @@ class PageContext:
                 "summary": r.data.get("summary", ""),
                 "cells": [self._cell(r, c, schema) for c in coll.columns],
             }
-            for r in records
+            for r in listed
         ]
-        noun = coll.singular if len(rows) == 1 else coll.plural
         return {
-            "title": coll.title,
+            **self._paging(coll, len(records), len(rows)),
             "description": self.markdown(coll.description).html if coll.description else "",
             "columns": columns,
             "rows": rows,
-            "count": self._("%(count)s %(noun)s") % {"count": self.v.labels.number(len(rows)), "noun": noun},
             "singular": coll.singular,
             "plural": coll.plural,
+        }
+
+    def _paging(self, coll: Collection, count: int, shown: int) -> dict[str, Any]:
+        """An index page's title, its caption (how many records; which of them, when split) and its pager: previous,
+        next and page-number links (None when the index is one page)."""
+        number, part, total = self.v.labels.number, self.page.part, index_pages(count, coll.page_size)
+        noun = coll.singular if count == 1 else coll.plural
+        if total < 2:
+            return {
+                "title": coll.title,
+                "count": self._("%(count)s %(noun)s") % {"count": number(count), "noun": noun},
+                "pager": None,
+            }
+
+        def href(n: int) -> str:
+            return self.v.urls.href(self.v.site.prefix + index_path(coll.name, n))
+
+        first = part * coll.page_size + 1
+        title = self._("%(title)s, page %(number)s of %(count)s")
+        caption = self._("%(first)s–%(last)s of %(count)s %(noun)s")
+        return {
+            "title": title % {"title": coll.title, "number": number(part + 1), "count": number(total)},
+            "count": caption % {"first": number(first), "last": number(first + shown - 1), "count": number(count), "noun": noun},
+            "pager": {
+                "prev": href(part - 1) if part > 0 else "",
+                "next": href(part + 1) if part < total - 1 else "",
+                "pages": [
+                    {"label": number(n + 1), "href": href(n), "current": n == part}
+                    if n is not None
+                    else {"label": "…", "href": "", "current": False}
+                    for n in window(part, total)
+                ],
+            },
         }
 
     def _cell(self, record: Record, key: str, schema: dict[str, Any]) -> dict[str, Any]:
