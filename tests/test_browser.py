@@ -35,6 +35,8 @@ SHOWCASE = {  # the pages a person looks at before a release: one of each kind a
     "timeline": "timeline/",
     "charts": "charts/",
     "about-the-source": "about-the-source/",
+    "zh-home": "zh/",  # the Chinese edition (issue 15)
+    "zh-company": "zh/companies/catl/",
 }
 FOCUS_PAGES = ["", "companies/tesla/", "glossary/", "search/"]  # every kind of focusable thing the templates make
 
