@@ -385,7 +385,7 @@ def _as_browser_reads(url: str) -> str:
     return re.sub(r"[\x00-\x20\x7f]+", "", decoded)
 
 
-_NO_GLOSSARY = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "abbr", "sup", "dt", "blockquote", "q", "cite"}
+_NO_GLOSSARY = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "abbr", "sup", "dt", "blockquote", "q", "cite", "table"}
 
 
 class _GlossaryLinks(Treeprocessor):

@@ -627,9 +627,19 @@ def _plain(text: str) -> str:
 
 
 def _brief(text: str, limit: int = 120) -> str:
-    """The first sentence of a definition, cut at a word under `limit` characters: a hover title, not the entry."""
-    first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
-    return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    """The first sentence of a definition, cut at a word under `limit` columns (a Chinese, Japanese or Korean
+    character takes two): a hover title, not the entry."""
+    first = re.split(r"(?<=[.!?])\s|(?<=[。！？])", text.strip(), maxsplit=1)[0]
+    width, cut = 0, len(first)
+    for i, char in enumerate(first):
+        width += 2 if _CJK.match(char) else 1
+        if width > limit:
+            cut = i
+            break
+    if cut == len(first):
+        return first
+    head = first[:cut]
+    return (head.rsplit(" ", 1)[0] if " " in head and not _CJK.match(head[-1]) else head).rstrip(",;:，；：") + "…"
 
 
 def _glossary_patterns(
