@@ -3,8 +3,8 @@
 A fingerprint covers the site-wide inputs every page may read (engine version, options, templates,
 site.yaml, schemas, sources, glossary, charts, the set of addresses) and the page's own: its files, the
 title and path of everything it links to, its backlinks, and its date; a page of a collection's index covers
-exactly the records it lists. tests/test_incremental.py
-checks that an incremental build is byte-identical to a cold one after every kind of edit.
+exactly the records it lists. tests/test_incremental.py checks that an incremental build is byte-identical to a
+cold one after every kind of edit.
 """
 
 from __future__ import annotations

