@@ -9,13 +9,16 @@ cold one after every kind of edit.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from .cache import engine_digest
 from .content import Record
 from .downloads import DATASET, collection_paths, record_path
+from .labels import LOCALES
 from .pages import Page, index_pages, on_page
 from .resolve import Site
 from .tree import Tree
@@ -33,6 +36,16 @@ def fingerprints(sites: list[Site], pages: list[Page], tree: Tree, options: dict
         mine = [p for p in pages if p.language == site.language.prefix]
         result |= page_fingerprints(site, mine, tree, options, digest)
     return result
+
+
+@functools.cache
+def catalogs_digest(locales: Path = LOCALES) -> str:
+    """A hash of the label catalogs the engine ships (engine_digest covers its code only): a changed label is a
+    changed page, whichever engine made the cache a build starts from."""
+    h = hashlib.sha256()
+    for path in sorted(locales.rglob("*.po*")):
+        h.update(path.relative_to(locales).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 class _Digests:
@@ -58,6 +71,7 @@ def page_fingerprints(
     shared = _hash(
         [
             engine_digest(),
+            catalogs_digest(),
             options,
             sorted(site.targets),
             [(k, digest(k)) for k in sorted(files) if k.startswith(("templates/", "content/schemas/")) or k in SITE_WIDE],

@@ -217,3 +217,27 @@ def test_a_restored_cache_keeps_unchanged_pages_and_a_foreign_one_is_ignored(wor
     other = fresh("other", *title)  # a cache made from other inputs: nothing in it is kept
     restore(other)
     assert run(other) == run(fresh("other-cold", *title))
+
+
+def test_a_page_made_with_other_labels_is_not_kept(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The restore-keys fall back to a cache from any engine, so what decides whether a page is kept must cover all
+    the engine ships that a page shows: its label catalogs as well as its code."""
+    from site_builder import fingerprint
+    from site_builder.build import resolve_references, validate
+    from site_builder.labels import LOCALES
+    from site_builder.pages import plan_pages
+    from site_builder.tree import read_tree as read_project
+
+    same, other = tmp_path / "same", tmp_path / "other"
+    shutil.copytree(LOCALES, same)
+    shutil.copytree(LOCALES, other)
+    edit(other / "zh_Hans/LC_MESSAGES/messages.po", 'msgstr "名称"', 'msgstr "名字"')
+    assert fingerprint.catalogs_digest(same) == fingerprint.catalogs_digest(LOCALES) != fingerprint.catalogs_digest(other)
+
+    tree = read_project(project)
+    sites, _ = resolve_references(*validate(tree, None), strict=False)
+    pages = plan_pages(sites)
+    made = fingerprint.fingerprints(sites, pages, tree, {})
+    monkeypatch.setattr(fingerprint, "catalogs_digest", lambda: "another engine's labels")
+    again = fingerprint.fingerprints(sites, pages, tree, {})
+    assert all(again[name] != made[name] for name in made if name.endswith(".html"))
