@@ -283,7 +283,11 @@ class PageContext:
             {
                 "title": g,
                 "links": [
-                    {"href": self.v.href(source), "title": self.v.title(source), "via": ", ".join(fields)}
+                    {
+                        "href": self.v.href(source),
+                        "title": self.v.title(source),
+                        "via": self._("under %(fields)s") % {"fields": ", ".join(fields)} if fields else "",
+                    }
                     for source, fields in sources.items()
                 ],
             }

@@ -71,7 +71,7 @@ def test_record_page_shows_facts_body_backlinks_and_references(project: Path) ->
         assert f'href="#{anchor}"' in html and f'id="ref-{number}"' in html
     # Backlinks: from data (policy's companies_affected field) and from Markdown (beta's text).
     backlinks = html.split('id="page-backlinks"')[1].split("</section>")[0]
-    assert '<a href="/fixture/rules/cap/">Ownership cap</a> <span class="via">(Companies affected)</span>' in backlinks
+    assert '<a href="/fixture/rules/cap/">Ownership cap</a> <span class="via">(under Companies affected)</span>' in backlinks
     assert '<a href="/fixture/companies/beta/">Beta Batteries</a></li>' in backlinks  # linked from the text: no field
     assert backlinks.count("/fixture/rules/cap/") == 1  # each page that links here is listed once
 
