@@ -26,10 +26,16 @@ MANIFEST = "manifest.json"
 
 @functools.cache
 def engine_digest() -> str:
-    """A hash of site_builder's own code: a changed engine never reuses what an older one made."""
+    """A hash of site_builder's own code and label catalogs: a changed engine never reuses what an older one made."""
+    return package_digest(Path(__file__).parent)
+
+
+def package_digest(package: Path) -> str:
+    """A hash of a package folder's code (*.py) and its label catalogs (locale/**/*.po, *.pot)."""
     h = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    files = [*package.glob("*.py"), *package.glob("locale/**/*.po"), *package.glob("locale/**/*.pot")]
+    for path in sorted(files):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

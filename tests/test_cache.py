@@ -6,6 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
+from site_builder import cache
 from site_builder.build import build
 from site_builder.cache import CACHE_DIR
 
@@ -156,3 +159,32 @@ def test_the_records_cache_is_what_a_fresh_build_reads(project: Path) -> None:
     md.write_text(md.read_text(encoding="utf-8") + "\nAn edit.\n", encoding="utf-8")
     assert run_cli("build", "--no-search", cwd=project).returncode == 0
     assert b"Alpha From The Cache" in (project / "_site/companies/beta/index.html").read_bytes()
+
+
+def _engine_copy(tmp_path: Path) -> Path:
+    package = tmp_path / "engine"
+    shutil.copytree(Path(cache.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    return package
+
+
+def test_the_engine_digest_covers_the_label_catalogs(tmp_path: Path) -> None:
+    package = _engine_copy(tmp_path)
+    before = cache.package_digest(package)
+    assert cache.package_digest(package) == before
+    for catalog in ["locale/zh_Hans/LC_MESSAGES/messages.po", "locale/messages.pot"]:
+        with (package / catalog).open("a", encoding="utf-8") as f:
+            f.write("\n# edited\n")
+        after = cache.package_digest(package)
+        assert after != before, catalog
+        before = after
+
+
+def test_a_catalog_edit_is_not_nothing_changed(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = _engine_copy(tmp_path)
+    monkeypatch.setattr(cache, "engine_digest", lambda: cache.package_digest(package))
+    out = project / "_site"
+    build(project, out)
+    assert build(project, out).unchanged
+    po = package / "locale/zh_Hans/LC_MESSAGES/messages.po"
+    po.write_bytes(po.read_bytes() + b'\nmsgid "Nothing"\nmsgstr "Nothing"\n')
+    assert not build(project, out).unchanged
