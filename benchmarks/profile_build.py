@@ -1,0 +1,257 @@
+"""Where a cold build's time goes: each stage of site_builder.build.build() timed on its own, and a cProfile of
+rendering record pages on one core, split by the module that spent the time.
+
+    python benchmarks/gen_corpus.py 10000 /tmp/corp10k
+    python benchmarks/profile_build.py /tmp/corp10k              # stages, then 200 pages under cProfile
+    python benchmarks/profile_build.py /tmp/corp10k --pages 0    # stages only
+
+The stages are called in the order build() calls them, with the same arguments, as a cold build (no cache, no
+output). Unlike build(), the rendered files are first collected in a list, so that rendering and writing are
+timed apart (this holds every page in memory: the peak is higher than a real build's). CPU includes the worker
+processes of the stages that fork them (parsing records, rendering pages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import resource
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def cpu() -> float:
+    """User + system seconds of this process and its reaped children."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def rss_mib() -> int:
+    """This process's resident memory now, in MiB (0 where /proc is missing)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0
+    return int(status.split("VmRSS:")[1].split()[0]) // 1024
+
+
+class Stages:
+    """Times each stage (wall and CPU), notes the memory after it, and prints a table."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, float, int]] = []
+
+    def run(self, name: str, fn: Callable[[], T]) -> T:
+        wall, used = time.perf_counter(), cpu()
+        result = fn()
+        self.rows.append((name, time.perf_counter() - wall, cpu() - used, rss_mib()))
+        print(f"  {name}: {self.rows[-1][1]:.2f} s", file=sys.stderr)
+        return result
+
+    def table(self, pages: int) -> str:
+        total = sum(r[1] for r in self.rows)
+        lines = [
+            "| stage | wall s | share | CPU s | µs per page (wall) | RSS after, MiB |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for name, wall, used, rss in self.rows:
+            lines.append(f"| {name} | {wall:.2f} | {100 * wall / total:.0f}% | {used:.2f} | {1e6 * wall / pages:.0f} | {rss} |")
+        used = sum(r[2] for r in self.rows)
+        lines.append(f"| **total** | **{total:.2f}** | | **{used:.2f}** | {1e6 * total / pages:.0f} | |")
+        return "\n".join(lines)
+
+
+def stages(project: Path, out: Path, workers: int | None) -> tuple[Stages, list[Any], list[Any]]:
+    """A cold build, stage by stage, as build() does it (strict, no search index)."""
+    from site_builder import record_cache
+    from site_builder.build import resolve_references, same_pages, validate
+    from site_builder.cache import CACHE_DIR, build_key, previous_fingerprints, save_fingerprints
+    from site_builder.fingerprint import fingerprints as make_fingerprints
+    from site_builder.output import Stamp, check_output, read_stamp, write_site
+    from site_builder.pages import plan_pages
+    from site_builder.parallel import default_workers
+    from site_builder.render import extra_files, render_pages
+    from site_builder.tree import read_tree
+    from site_builder.urls import Urls
+
+    shutil.rmtree(project / CACHE_DIR, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    workers = default_workers() if workers is None else workers
+    options: dict[str, object] = {"base_url": None, "strict": True, "search": False}
+    s = Stages()
+    check_output(out, project)
+    key = s.run("build key (stat and hash every input)", lambda: build_key(project, options))
+    stamp = read_stamp(out)
+    tree = s.run("read the input tree", lambda: read_tree(project))
+    parsed = s.run("load parsed-record cache", lambda: record_cache.load(project))
+    content, problems = s.run(
+        f"validate (parse + schema check, {workers} workers)", lambda: validate(tree, None, workers, parsed)
+    )
+    sites, warnings = s.run("resolve references", lambda: resolve_references(content, problems, True))
+    pages = s.run("plan pages", lambda: plan_pages(sites))
+    fps = s.run("fingerprints", lambda: make_fingerprints(sites, pages, tree, options))
+    unchanged = s.run("compare with previous", lambda: same_pages(fps, previous_fingerprints(project, None), out))
+    urls = Urls(sites[0].content.config.base_url)
+
+    def pages_of(site: Any) -> list[Any]:
+        mine = [p for p in pages if p.language == site.language.prefix]
+        return [f for f in render_pages(site, mine, tree.under("templates"), urls, workers)]
+
+    files: list[Any] = s.run(f"render pages ({workers} workers)", lambda: [f for site in sites for f in pages_of(site)])
+    extras = s.run(
+        "extra files (static, sitemap, downloads, feed)",
+        lambda: list(extra_files(sites, pages, urls, tree.under("static"), unchanged)),
+    )
+    stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
+    s.run("write site (staging folder, swap)", lambda: write_site(iter(files + extras), out, project, stamp, search=False))
+    s.run("save page fingerprints", lambda: save_fingerprints(project, key, fps))
+    s.run("save parsed-record cache", lambda: record_cache.save(project, parsed))
+    return s, sites, pages
+
+
+def by_module(stats: pstats.Stats, roots: tuple[str, ...]) -> list[tuple[str, float]]:
+    """Own time (tottime) summed by package or site_builder module; C functions count as 'builtins'."""
+    totals: dict[str, float] = {}
+    for (filename, _line, _name), row in stats.stats.items():  # type: ignore[attr-defined]
+        totals[bucket(filename, roots)] = totals.get(bucket(filename, roots), 0.0) + row[2]
+    return sorted(totals.items(), key=lambda kv: -kv[1])
+
+
+def bucket(filename: str, roots: tuple[str, ...]) -> str:
+    """'markdown', 'jinja2', 'site_builder/views.py', 'templates (compiled)', 'builtins', …"""
+    if filename == "~":
+        return "builtins (C)"
+    if filename.startswith(("templates/", "<template>")) or filename.endswith(".html"):
+        return "templates (compiled Jinja code)"
+    for root in sorted(roots, key=len, reverse=True):  # site-packages may lie inside the checkout (.venv)
+        if filename.startswith(root):
+            rel = filename[len(root) :].lstrip(os.sep).split(os.sep)
+            return f"site_builder/{rel[-1]}" if rel[0] == "site_builder" else rel[0].removesuffix(".py")
+    return "other: " + Path(filename).name
+
+
+def profile_pages(sites: list[Any], pages: list[Any], project: Path, count: int, top: int) -> str:
+    """cProfile of rendering `count` record pages (spread over the corpus) on one core."""
+    import site_builder
+    from site_builder.render import render_pages
+    from site_builder.tree import read_tree
+    from site_builder.urls import Urls
+
+    records = [p for p in pages if p.kind == "record" and p.language == sites[0].language.prefix]
+    chosen = records[:: max(1, len(records) // count)][:count]
+    templates = read_tree(project).under("templates")
+    urls = Urls(sites[0].content.config.base_url)
+
+    def go() -> Iterator[Any]:
+        return render_pages(sites[0], chosen, templates, urls, 1)
+
+    list(go())  # warm: templates compiled, caches filled, as in the middle of a build
+    prof = cProfile.Profile()
+    wall = time.perf_counter()
+    prof.enable()
+    list(go())
+    prof.disable()
+    wall = time.perf_counter() - wall
+    stats = pstats.Stats(prof)
+    roots = tuple({str(Path(site_builder.__file__).parent.parent), *(p for p in sys.path if p.endswith("site-packages"))})
+    total = sum(t for _, t in by_module(stats, roots))
+    lines = [
+        f"{len(chosen)} record pages, 1 core: {1e3 * wall / len(chosen):.2f} ms per page under cProfile "
+        f"(own time {1e3 * total / len(chosen):.2f} ms)",
+        "",
+        "| where (own time) | ms per page | share |",
+        "| --- | ---: | ---: |",
+    ]
+    lines += [f"| {name} | {1e3 * t / len(chosen):.3f} | {100 * t / total:.1f}% |" for name, t in by_module(stats, roots)[:top]]
+    stats.sort_stats("cumulative")
+    lines += ["", "Top functions by cumulative time:", "", "| function | cum ms per page | own ms per page | calls per page |"]
+    lines += ["| --- | ---: | ---: | ---: |"]
+    rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])  # type: ignore[attr-defined]
+    for (filename, line, name), (_cc, nc, tt, ct, _callers) in rows[: top * 2]:
+        where = f"{bucket(filename, roots)}:{line} {name}" if filename != "~" else name
+        lines.append(f"| `{where}` | {1e3 * ct / len(chosen):.3f} | {1e3 * tt / len(chosen):.3f} | {nc / len(chosen):.1f} |")
+    return "\n".join(lines)
+
+
+def split_pages(sites: list[Any], pages: list[Any], project: Path, count: int) -> str:
+    """Without a profiler: per record page, the time in Markdown, the rest of the context, and Jinja."""
+    from site_builder import markup
+    from site_builder.render import _PageRenderer
+    from site_builder.tree import read_tree
+    from site_builder.urls import Urls
+
+    records = [p for p in pages if p.kind == "record" and p.language == sites[0].language.prefix]
+    chosen = records[:: max(1, len(records) // count)][:count]
+    renderer = _PageRenderer(sites[0], read_tree(project).under("templates"), Urls(sites[0].content.config.base_url))
+    spent = {"markdown": 0.0, "context": 0.0, "jinja": 0.0}
+    plain = markup.render
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return plain(*args, **kwargs)
+        finally:
+            spent["markdown"] += time.perf_counter() - start
+
+    markup.render = timed
+    try:
+        for _ in range(2):  # the first round warms up (templates compiled, caches filled); the second counts
+            spent = dict.fromkeys(spent, 0.0)
+            for page in chosen:
+                template = renderer.env.get_template(page.template)
+                start = time.perf_counter()
+                context = renderer.views.context(page)
+                middle = time.perf_counter()
+                template.render(context)
+                spent["context"] += middle - start
+                spent["jinja"] += time.perf_counter() - middle
+    finally:
+        markup.render = plain
+    spent["context"] -= spent["markdown"]
+    total = sum(spent.values())
+    lines = [
+        f"{len(chosen)} record pages, 1 core, no profiler: {1e3 * total / len(chosen):.2f} ms per page",
+        "",
+        "| part of a record page | ms per page | share |",
+        "| --- | ---: | ---: |",
+    ]
+    names = {
+        "markdown": "Markdown (markup.render: Python-Markdown + our extensions)",
+        "context": "context building without Markdown (views.py, display.py, citations)",
+        "jinja": "Jinja (template.render)",
+    }
+    lines += [f"| {names[k]} | {1e3 * v / len(chosen):.2f} | {100 * v / total:.0f}% |" for k, v in spent.items()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("project", type=Path, help="a project written by gen_corpus.py")
+    parser.add_argument("--out", type=Path, help="output folder (default: PROJECT/_profile_site, deleted first)")
+    parser.add_argument("--workers", type=int, help="workers for parsing and rendering (default: the build's)")
+    parser.add_argument("--pages", type=int, default=200, help="record pages to render under cProfile (0: none)")
+    parser.add_argument("--top", type=int, default=15, help="rows of the per-page tables")
+    args = parser.parse_args()
+    project = args.project.resolve()
+    out = (args.out or project / "_profile_site").resolve()
+    load = os.getloadavg()
+    s, sites, pages = stages(project, out, args.workers)
+    print(f"## {project.name}: {len(pages)} pages, load average before {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}\n")
+    print(s.table(len(pages)))
+    if args.pages:
+        print()
+        print(split_pages(sites, pages, project, args.pages))
+        print()
+        print(profile_pages(sites, pages, project, args.pages, args.top))
+
+
+if __name__ == "__main__":
+    main()
