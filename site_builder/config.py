@@ -167,7 +167,7 @@ def parse_config(doc: Located, path: str, base_url: str | None) -> tuple[SiteCon
     errors += _language_problems(data, path, doc)
     for label in data.get("labels", {}) if isinstance(data.get("labels"), dict) else {}:
         if label not in known_labels():
-            hint = did_you_mean(label, known_labels()) or "see docs/content.md for the list of labels"
+            hint = did_you_mean(label, known_labels()) or "see docs/languages.md#every-label for the list"
             errors.append(SiteError(path, f"unknown label {label!r}", hint, *doc.key_mark(("labels", label))))
     if base_url is not None and not schemas.FORMATS.conforms(base_url, "uri"):
         hint = "give one like https://user.github.io/repo/"
@@ -194,7 +194,7 @@ def parse_config(doc: Located, path: str, base_url: str | None) -> tuple[SiteCon
         labels=dict(data.get("labels", {})),
         allow_html=data.get("allow_html", False),
         navigation=tuple(NavItem(n["title"], n["link"]) for n in data.get("navigation", [])),
-        collections=tuple(_collection(name, c, data.get("language", "en")) for name, c in data["collections"].items()),
+        collections=tuple(_collection(name, c, languages[0].code) for name, c in data["collections"].items()),
         marks=dict(doc.marks),
     ), []
 

@@ -147,6 +147,7 @@ class Content:
     home: Document | None
     broken: dict[str, str] = field(default_factory=dict)  # address -> fact file, for records that did not parse
     broken_sources: set[str] = field(default_factory=set)  # ids of sources whose entries have problems (reported)
+    sources_unreadable: bool = False  # sources.yaml as a whole could not be read (reported): no id can be checked
     translated_files: dict[str, bytes] = field(default_factory=dict)  # translation files (name in content/ -> bytes)
     language_name: str = ""  # for an edition in another language: that language's name
     untranslated: frozenset[str] = frozenset()  # addresses shown in the first language because no translation exists
@@ -266,6 +267,7 @@ def parse_content(
         if loaded is not None:
             schema_map[coll.name], schema_files[coll.name] = loaded, coll.schema_file
     broken_sources: set[str] = set()
+    before = len(errors)
     content = Content(
         config=config,
         schemas=schema_map,
@@ -281,6 +283,9 @@ def parse_content(
         broken_sources=broken_sources,
         translated_files=translated,
     )
+    # A YAML mistake in sources.yaml (a bad indent, a repeated key) loses the whole file: it is reported once, and no
+    # citation is blamed for it.
+    content.sources_unreadable = not content.sources and any(e.path == "content/sources.yaml" for e in errors[before:])
     jobs = [job for coll in config.collections for job in _record_jobs(files, coll, schema_map.get(coll.name), errors)]
     for (coll_name, slug, *_), (record, found) in zip(jobs, _parse_records(jobs, workers, store), strict=True):
         errors.extend(found)

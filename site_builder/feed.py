@@ -21,16 +21,18 @@ def atom(site: Site, urls: Urls, updated: dict[str, str]) -> bytes:
     )[:MAX_ENTRIES]
     newest = dated[0][0] if dated else "1970-01-01"
     author = content.config.author or content.config.publisher or content.config.title
+    pre = site.prefix  # an edition in another language has its own feed, of its own pages
     entries = "".join(
-        f"<entry><title>{escape(r.title)}</title><id>{escape(urls.absolute(site.targets[r.address].path))}</id>"
-        f'<link href="{escape(urls.absolute(site.targets[r.address].path))}"/><updated>{date}T00:00:00Z</updated>'
+        f"<entry><title>{escape(r.title)}</title><id>{escape(urls.absolute(pre + site.targets[r.address].path))}</id>"
+        f'<link href="{escape(urls.absolute(pre + site.targets[r.address].path))}"/><updated>{date}T00:00:00Z</updated>'
         f"<summary>{escape(str(r.data.get('summary', '')))}</summary></entry>\n"
         for date, r in dated
     )
     return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{escape(content.config.language)}">\n'
         f"<title>{escape(content.config.title)}</title><subtitle>{escape(content.config.description)}</subtitle>\n"
-        f'<link href="{escape(urls.absolute(FEED))}" rel="self"/><link href="{escape(urls.absolute(""))}"/>\n'
-        f"<id>{escape(urls.absolute(''))}</id><updated>{newest}T00:00:00Z</updated>"
+        f'<link href="{escape(urls.absolute(pre + FEED))}" rel="self"/><link href="{escape(urls.absolute(pre))}"/>\n'
+        f"<id>{escape(urls.absolute(pre))}</id><updated>{newest}T00:00:00Z</updated>"
         f"<author><name>{escape(author)}</name></author>\n{entries}</feed>\n"
     ).encode()

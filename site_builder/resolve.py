@@ -26,7 +26,8 @@ DATA_PAGES = ("timeline", "glossary", "bibliography", "charts", "search")  # in 
 def data_pages(content: Content) -> dict[str, str]:
     """The data pages the site publishes (only those it has data for), with their titles in its language."""
     _ = Labels(content.config.language, content.config.labels).gettext
-    data = {"timeline": content.timeline, "glossary": content.glossary, "bibliography": content.sources, "charts": content.charts}
+    data = {"timeline": bool(content.timeline), "glossary": bool(content.glossary), "charts": bool(content.charts)}
+    data["bibliography"] = bool(content.sources) or content.sources_unreadable  # unreadable: reported once, not as a missing page
     titles = {"timeline": _("Timeline"), "glossary": _("Glossary"), "bibliography": _("Sources"), "charts": _("Charts")}
     return {a: titles.get(a, _("Search")) for a in DATA_PAGES if a == "search" or data[a]}
 
@@ -98,7 +99,7 @@ def resolve(content: Content, like: Site | None = None) -> tuple[Site, list[Site
     targets, errors = _targets(content, parts, published)
     site = Site(content, targets, parts=parts, data_pages=published)
     sources = content.sources_by_id
-    cites = _Cites(sources, errors, content.broken_sources)
+    cites = _Cites(sources, errors, content.broken_sources, content.sources_unreadable)
 
     finders = {name: _RefFinder(schema) for name, schema in content.schemas.items()}
     for record in content.all_records():
@@ -154,14 +155,17 @@ class _Cites:
     """Citations as they are found: each source id checked at once; where it stands is worked out (by calling
     `where(*args)`) only for an unknown id, so nothing is kept per citation but who cites what."""
 
-    def __init__(self, sources: dict[str, Item], errors: list[SiteError], broken: Set[str] = frozenset()) -> None:
+    def __init__(
+        self, sources: dict[str, Item], errors: list[SiteError], broken: Set[str] = frozenset(), unreadable: bool = False
+    ) -> None:
         self.sources, self.errors, self.broken = sources, errors, broken  # broken: ids of entries already reported
+        self.unreadable = unreadable  # the whole file could not be read (reported): no id is known, none is blamed
         self.users: dict[str, dict[str, None]] = {}  # source id -> citing addresses, in the order first seen
 
     def add(self, src: str, address: str, where: Callable[..., tuple[str, int, int]], *args: Any) -> None:
         if src in self.sources:
             self.users.setdefault(src, {})[address] = None
-        elif src not in self.broken:
+        elif src not in self.broken and not self.unreadable:
             path, line, col = where(*args)
             self.errors.append(_unknown(path, "source id", src, self.sources, line, col))
 

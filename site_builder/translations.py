@@ -57,7 +57,12 @@ def read_translations(files: dict[str, bytes], config: SiteConfig, errors: list[
             if name == f"site.{p}.yaml":
                 t.site = _mapping(data, path, errors)
             elif name.split("/")[0] == "schemas":
-                t.schemas.update({c.name: _mapping(data, path, errors) for c in config.collections if c.schema_file == original})
+                owners = [c for c in config.collections if c.schema_file == original]
+                t.schemas.update({c.name: _mapping(data, path, errors) for c in owners})
+                if not owners:
+                    errors.append(
+                        SiteError(path, "this file translates no collection's schema", f"no collection uses {original}")
+                    )
             elif "/" not in name and name.removesuffix(f".{p}.yaml") in DATA_FILES:
                 kind = name.removesuffix(f".{p}.yaml")
                 t.items[kind] = _entries(data, path, kind, errors)
@@ -86,7 +91,7 @@ def _mapping(data: bytes, path: str, errors: list[SiteError]) -> dict[str, Any]:
     if doc.value is None:
         return {}
     if not isinstance(doc.value, dict):
-        errors.append(SiteError(path, "a translation file must be a mapping", "see docs/content.md, Languages"))
+        errors.append(SiteError(path, "a translation file must be a mapping", "see docs/languages.md"))
         return {}
     return doc.value
 
@@ -159,6 +164,15 @@ def localise(content: Content, t: Translation, errors: list[SiteError], missing:
         untranslated=untranslated,
         heading_ids=_heading_ids(content, t),
     )
+    known = {r.address for r in content.all_records()}
+    for address, (_, _, path) in t.records.items():
+        if address not in known:
+            hint = did_you_mean(address, known) or "a translation sits beside the fact file it translates"
+            errors.append(SiteError(path, f"there is no record {address} to translate", hint))
+    documents = {f"pages/{d.slug}" for d in content.pages} | ({"home"} if content.home else set())
+    for address, doc in t.documents.items():
+        if address not in documents:
+            errors.append(SiteError(doc.path, f"there is no page {address} to translate", did_you_mean(address, documents)))
     for kind in DATA_FILES:
         known = {(_term_id(i) if kind == "glossary" else str(i.get("id"))) for i in getattr(local, kind)}
         for ident in t.items.get(kind, {}):
@@ -217,18 +231,20 @@ def _record(record: Record, t: Translation, schema: dict[str, Any], errors: list
     if found is None:
         missing.append(SiteError(record.md_path or record.yaml_path, f"no {t.language.name} translation", record.address, 0))
         return record
-    texts, body, path = found
-    notes = texts.pop("notes", {}) if isinstance(texts.get("notes"), dict) else {}
-    for key in sorted(set(texts) & {"sources", "updated"}):
+    given, body, path = found
+    notes = given["notes"] if isinstance(given.get("notes"), dict) else {}
+    texts = {k: v for k, v in given.items() if k not in ("notes", "sources", "updated")}
+    for key in sorted(set(given) & {"sources", "updated"}):
         errors.append(SiteError(path, f"'{key}' is not translated", f"it comes from the fact file: remove '{key}:' here"))
-        del texts[key]
+    if not body.strip() and record.md_text.strip():  # the fields are translated, the prose not yet
+        missing.append(SiteError(path, f"the prose is not translated into {t.language.name}", record.address, 0))
     data = _overlay(record.data, texts, (), path, errors, schema, schema)
     facts = {
         at: dataclasses.replace(f, note=str(notes[_dotted(at)])) if _dotted(at) in notes else f for at, f in record.facts.items()
     }
-    return dataclasses.replace(
-        record, data=data, facts=facts, md_bytes=body or record.md_bytes, md_path=path if body.strip() else record.md_path
-    )
+    if not body.strip():
+        return dataclasses.replace(record, data=data, facts=facts)
+    return dataclasses.replace(record, data=data, facts=facts, md_bytes=body, md_path=path)
 
 
 def _dotted(at: tuple[str | int, ...]) -> str:

@@ -253,3 +253,29 @@ def test_search_finds_catl_in_each_language(browser: Any, server: str) -> None:
         tab.close()
     assert found[""] and found[""][0].endswith("/china-ev-exports/companies/catl/"), found
     assert found["zh/"] and found["zh/"][0].endswith("/china-ev-exports/zh/companies/catl/"), found
+
+
+def test_a_translation_of_nothing_is_an_error_and_fields_alone_keep_the_prose(project: Path, tmp_path: Path) -> None:
+    _french(project)
+    (project / "content" / "companies" / "alfa.fr.md").write_text("---\ntitle: Alfa\n---\nTexte.\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build(project, tmp_path / "a", search=False)
+    assert [(e.path, e.message) for e in failed.value.errors] == [
+        ("content/companies/alfa.fr.md", "there is no record companies/alfa to translate")
+    ]
+    (project / "content" / "companies" / "alfa.fr.md").unlink()
+    (project / "content" / "companies" / "alpha.fr.md").write_text("---\ntitle: Alpha Moteurs\n---\n", encoding="utf-8")
+    result = build(project, tmp_path / "b", search=False)
+    page = (tmp_path / "b" / "fr" / "companies" / "alpha" / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Alpha Moteurs</h1>" in page and 'id="history"' in page  # the English prose, not an empty page
+    assert 'class="untranslated"' in page
+    assert any("the prose is not translated into Français" in w.message for w in result.warnings)
+
+
+def test_each_edition_has_its_own_feed(project: Path, tmp_path: Path) -> None:
+    build(_french(project), tmp_path / "out", search=False)
+    feed = (tmp_path / "out" / "fr" / "feed.xml").read_text(encoding="utf-8")
+    assert '<link href="https://example.github.io/fixture/fr/feed.xml" rel="self"/>' in feed
+    assert 'xml:lang="fr"' in feed and "<id>https://example.github.io/fixture/fr/</id>" in feed
+    english = (tmp_path / "out" / "feed.xml").read_text(encoding="utf-8")
+    assert '<link href="https://example.github.io/fixture/feed.xml" rel="self"/>' in english and 'xml:lang="en-GB"' in english

@@ -49,3 +49,14 @@ def test_the_whole_file_being_wrong_is_still_reported(project: Path, tmp_path: P
     done = run_cli("build", "--out", str(tmp_path / "out"), "--no-search", cwd=project)
     assert done.returncode == 1
     assert "content/sources.yaml:1:1: '(top level)' should be a list" in done.stderr
+
+
+def test_a_yaml_mistake_in_sources_is_one_error(project: Path, tmp_path: Path) -> None:
+    sources = project / "content" / "sources.yaml"
+    first = re.search(r"- id: (\S+)\n", sources.read_text(encoding="utf-8"))
+    assert first is not None
+    edit(sources, first.group(0), first.group(0) + f"  id: {first.group(1)}\n")  # a repeated key
+    done = run_cli("build", "--out", str(tmp_path / "out"), "--no-search", cwd=project)
+    errors = _errors(done.stderr)
+    assert len(errors) == 1 and errors[0].startswith("content/sources.yaml:"), done.stderr
+    assert "unknown source id" not in done.stderr
