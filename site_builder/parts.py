@@ -6,6 +6,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 from .content import Content, Item
@@ -53,10 +54,21 @@ def _collator() -> object:
     return pyuca.Collator()
 
 
-@functools.lru_cache(maxsize=65536)
 def collation_key(text: str) -> tuple[int, ...]:
     """A key that sorts text as the Unicode Collation Algorithm does, ignoring leading quotes and brackets."""
-    return tuple(_collator().sort_key(_without_lead(text)))  # type: ignore[attr-defined]
+    text = _without_lead(text)
+    collator: Any = _collator()
+    if text.isascii():  # no two printable ASCII characters form a contraction: a character's elements are its own
+        elements = [e for char in text for e in _elements(char)]
+        return tuple(collator.sort_key_from_collation_elements(elements))
+    return tuple(collator.sort_key(text))
+
+
+@functools.cache
+def _elements(char: str) -> tuple[Any, ...]:
+    """The collation elements of one character (a few hundred at most are ever asked for)."""
+    collator: Any = _collator()
+    return tuple(collator.collation_elements(unicodedata.normalize("NFD", char)))
 
 
 def _without_lead(text: str) -> str:
