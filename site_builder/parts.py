@@ -6,8 +6,8 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from .content import Content, Item
 
