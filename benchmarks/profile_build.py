@@ -4,10 +4,13 @@ rendering record pages on one core, split by the module that spent the time.
     python benchmarks/gen_corpus.py 10000 /tmp/corp10k
     python benchmarks/profile_build.py /tmp/corp10k              # stages, then 200 pages under cProfile
     python benchmarks/profile_build.py /tmp/corp10k --pages 0    # stages only
+    printf '\nOne more sentence.\n' >> /tmp/corp10k/content/entities/entity-05000.md
+    python benchmarks/profile_build.py /tmp/corp10k --pages 0 --warm   # the stages of a one-edit build
 
 The stages are called in the order build() calls them, with the same arguments, as a cold build (no cache, no
-output). Unlike build(), the rendered files are first collected in a list, so that rendering and writing are
-timed apart (this holds every page in memory: the peak is higher than a real build's). CPU includes the worker
+output), or with --warm from the cache and output the previous run left, as a fresh `build` process after an edit.
+Unlike build(), the rendered files are first collected in a list, so that rendering and writing are timed apart
+(a cold run holds every page in memory: its peak is higher than a real build's). CPU includes the worker
 processes of the stages that fork them (parsing records, rendering pages).
 """
 
@@ -69,8 +72,9 @@ class Stages:
         return "\n".join(lines)
 
 
-def stages(project: Path, out: Path, workers: int | None) -> tuple[Stages, list[Any], list[Any]]:
-    """A cold build, stage by stage, as build() does it (strict, no search index)."""
+def stages(project: Path, out: Path, workers: int | None, warm: bool = False) -> tuple[Stages, list[Any], list[Any]]:
+    """A build, stage by stage, as build() does it (strict, no search index): cold, or with `warm` from the cache and
+    output the last build left (pages whose fingerprint is unchanged are linked, not rendered)."""
     from site_builder import record_cache
     from site_builder.build import resolve_references, same_pages, validate
     from site_builder.cache import CACHE_DIR, build_key, previous_fingerprints, save_fingerprints
@@ -80,16 +84,19 @@ def stages(project: Path, out: Path, workers: int | None) -> tuple[Stages, list[
     from site_builder.parallel import default_workers
     from site_builder.render import extra_files, render_pages
     from site_builder.tree import read_tree
-    from site_builder.urls import Urls
+    from site_builder.urls import Urls, output_file
 
-    shutil.rmtree(project / CACHE_DIR, ignore_errors=True)
-    shutil.rmtree(out, ignore_errors=True)
+    if not warm:
+        shutil.rmtree(project / CACHE_DIR, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
     workers = default_workers() if workers is None else workers
     options: dict[str, object] = {"base_url": None, "strict": True, "search": False}
     s = Stages()
     check_output(out, project)
     key = s.run("build key (stat and hash every input)", lambda: build_key(project, options))
     stamp = read_stamp(out)
+    if stamp is not None and stamp.key == key:
+        raise SystemExit("nothing changed since the last build: edit an input first")
     tree = s.run("read the input tree", lambda: read_tree(project))
     parsed = s.run("load parsed-record cache", lambda: record_cache.load(project))
     content, problems = s.run(
@@ -98,14 +105,16 @@ def stages(project: Path, out: Path, workers: int | None) -> tuple[Stages, list[
     sites, warnings = s.run("resolve references", lambda: resolve_references(content, problems, True))
     pages = s.run("plan pages", lambda: plan_pages(sites))
     fps = s.run("fingerprints", lambda: make_fingerprints(sites, pages, tree, options))
-    unchanged = s.run("compare with previous", lambda: same_pages(fps, previous_fingerprints(project, None), out))
+    previous = stamp.key if stamp else None
+    unchanged = s.run("compare with previous", lambda: same_pages(fps, previous_fingerprints(project, previous), out))
     urls = Urls(sites[0].content.config.base_url)
 
     def pages_of(site: Any) -> list[Any]:
-        mine = [p for p in pages if p.language == site.language.prefix]
+        mine = [p for p in pages if p.language == site.language.prefix and output_file(p.path) not in unchanged]
         return [f for f in render_pages(site, mine, tree.under("templates"), urls, workers)]
 
     files: list[Any] = s.run(f"render pages ({workers} workers)", lambda: [f for site in sites for f in pages_of(site)])
+    files += [(name, None) for name in sorted(unchanged)]  # kept: linked from the previous output
     extras = s.run(
         "extra files (static, sitemap, downloads, feed)",
         lambda: list(extra_files(sites, pages, urls, tree.under("static"), unchanged)),
@@ -238,13 +247,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="output folder (default: PROJECT/_profile_site, deleted first)")
     parser.add_argument("--workers", type=int, help="workers for parsing and rendering (default: the build's)")
     parser.add_argument("--pages", type=int, default=200, help="record pages to render under cProfile (0: none)")
+    parser.add_argument("--warm", action="store_true", help="keep the cache and output of the last build (time an edit)")
     parser.add_argument("--top", type=int, default=15, help="rows of the per-page tables")
     args = parser.parse_args()
     project = args.project.resolve()
     out = (args.out or project / "_profile_site").resolve()
     load = os.getloadavg()
-    s, sites, pages = stages(project, out, args.workers)
-    print(f"## {project.name}: {len(pages)} pages, load average before {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}\n")
+    s, sites, pages = stages(project, out, args.workers, args.warm)
+    kind = "warm" if args.warm else "cold"
+    print(f"## {project.name}, {kind}: {len(pages)} pages, load average before {' / '.join(f'{x:.2f}' for x in load)}\n")
     print(s.table(len(pages)))
     if args.pages:
         print()
