@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +27,7 @@ def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) ->
         yield from map(fn, items)
         return
     _work = (fn, items)
+    gc.freeze()  # the site is shared with the forked workers: keep the collector from touching (and copying) its pages
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             ranges = [(i, min(i + CHUNK, len(items))) for i in range(0, len(items), CHUNK)]
@@ -33,6 +35,7 @@ def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) ->
                 yield from chunk
     finally:
         _work = None
+        gc.unfreeze()
 
 
 def _run(span: tuple[int, int]) -> list[Any]:
