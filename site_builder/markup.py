@@ -388,6 +388,10 @@ def _as_browser_reads(url: str) -> str:
 _NO_GLOSSARY = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "abbr", "sup", "dt", "blockquote", "q", "cite", "table"}
 
 
+# Someone else's words of four or more, in quotation marks (a title, a sentence of the column): never linked.
+_QUOTATION = re.compile(r'"[^"\n]*?\s[^"\n]*?\s[^"\n]*?\s[^"\n]*?"|“[^”\n]*?\s[^”\n]*?\s[^”\n]*?\s[^”\n]*?”')
+
+
 class _GlossaryLinks(Treeprocessor):
     """Link the first mention of each glossary term on the page to its definition."""
 
@@ -419,12 +423,13 @@ class _GlossaryLinks(Treeprocessor):
             el[:] = head + children
 
     def _link(self, text: str, hooks: Hooks, done: set[str]) -> tuple[str, list[etree.Element]]:
-        """Split `text` at the first unlinked mention of any term; recurse on what follows."""
+        """Split `text` at the first unlinked mention of any term outside a quotation; recurse on what follows."""
         best = None
+        searched = _QUOTATION.sub(lambda q: " " * len(q.group(0)), text) if '"' in text or "“" in text else text
         for pattern, ident, href, title in hooks.glossary:
             if ident in done:
                 continue
-            m = pattern.search(text)
+            m = pattern.search(searched)
             if m and (best is None or (m.start(), -len(m.group(0))) < (best[0].start(), -len(best[0].group(0)))):
                 best = (m, ident, href, title)
         if best is None:
@@ -432,7 +437,7 @@ class _GlossaryLinks(Treeprocessor):
         m, ident, href, title = best
         done.add(ident)
         a = etree.Element("a", {"class": "term", "href": href, "title": title})
-        a.text = m.group(0)
+        a.text = text[m.start() : m.end()]
         tail, rest = self._link(text[m.end() :], hooks, done)
         a.tail = tail
         return text[: m.start()], [a, *rest]

@@ -176,3 +176,12 @@ def test_the_quick_inline_pass_agrees_on_any_mix_of_markup(bits: list[str]) -> N
     except ValueError:
         return
     assert quick == _with_standard_inline(text, hooks)
+
+
+def test_glossary_terms_are_not_linked_inside_a_quoted_title() -> None:
+    pattern = re.compile(r"(?<![\w-])EV(?![\w-])")
+    found = hooks(glossary=[(pattern, "ev", "/g/#ev", "Electric vehicle")])
+    html = markup.render('The column "China Wants to Be the World\'s EV Factory" argues that an EV is different.', found).html
+    assert "World's EV Factory" in html and 'an <a class="term" href="/g/#ev" title="Electric vehicle">EV</a>' in html
+    short = markup.render('A "credit trading system" for each EV.', found).html  # a short quoted term is still linked
+    assert '<a class="term"' in short
