@@ -206,11 +206,12 @@ def _targets(
         targets[address] = Target(f"{address}/", address)
     for page in content.pages:
         claim(f"pages/{page.slug}", f"{page.slug}/", page.title, page.path)
+    part_title = Labels(content.config.language, content.config.labels).gettext("%(page)s: %(part)s")  # 'Timeline: 2019'
     for address, title in published.items():
         claim(address, f"{address}/", title, "content/site.yaml")
         for part in parts.get(address, []):
             if part.path != f"{address}/":
-                claim(f"{address}/{part.path}", part.path, f"{title}: {part.label}", "content/site.yaml")
+                claim(f"{address}/{part.path}", part.path, part_title % {"page": title, "part": part.label}, "content/site.yaml")
     for part in parts["glossary"]:
         for term in part.items:
             targets[f"glossary/{term_id(term)}"] = Target(f"{part.path}#{term_id(term)}", str(term.get("term")))

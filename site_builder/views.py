@@ -495,7 +495,9 @@ class PageContext:
         parts = self.v.site.parts[self.page.kind]
         current = parts[self.page.part]
         return {
-            "title": f"{title}: {current.label}" if len(parts) > 1 and current.label else title,
+            "title": self._("%(page)s: %(part)s") % {"page": title, "part": current.label}
+            if len(parts) > 1 and current.label
+            else title,
             "description": description,
             "parts": [
                 {"label": p.label, "href": self.v.urls.href(self.v.site.prefix + p.path), "current": p.index == self.page.part}
