@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from . import schema as schemas
 from .errors import SiteError, did_you_mean
-from .labels import known_labels
+from .labels import Labels, known_labels
 from .yamlfile import Located
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -118,6 +119,11 @@ class Language:
     prefix: str = ""
     complete: bool = False
 
+    @property
+    def folder(self) -> str:
+        """The folder of its pages: '' for the first language, 'zh/' for one with prefix zh."""
+        return f"{self.prefix}/" if self.prefix else ""
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -146,6 +152,11 @@ class SiteConfig:
     navigation: tuple[NavItem, ...]
     collections: tuple[Collection, ...]
     marks: dict[tuple[str | int, ...], tuple[int, int]]
+
+    @functools.cached_property
+    def interface(self) -> Labels:
+        """The interface labels, dates and numbers of the site's language, with site.yaml's `labels:`."""
+        return Labels(self.language, self.labels)
 
     def collection(self, name: str) -> Collection | None:
         """The collection called `name`, if declared."""

@@ -72,6 +72,11 @@ class Record:
         return self.doc.mark((*fact.origin, "sources", index)) if self.doc else (1, 1)
 
 
+def term_id(term: Item) -> str:
+    """A glossary term's anchor, the same in every language: its id, or its name made into a slug."""
+    return str(term.get("id") or re.sub(r"[^a-z0-9]+", "-", str(term.get("term")).lower()).strip("-"))
+
+
 def is_fact(value: Any) -> bool:
     """A fact object: a mapping with a value and, at most, sources, a status and a note."""
     return isinstance(value, dict) and "value" in value

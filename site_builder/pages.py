@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from .config import Language
 from .resolve import Site
 
 T = TypeVar("T")
@@ -48,6 +49,12 @@ def _edition_pages(site: Site) -> list[Page]:
     if not pre:
         pages.append(Page("404.html", "404.html", "404", "404"))
     return pages
+
+
+def versions(page: Page, languages: Sequence[Language]) -> list[tuple[Language, str]]:
+    """The site path of `page` in every language of the site, its own included, in the order of `languages`."""
+    bare = page.path.removeprefix(f"{page.language}/") if page.language else page.path
+    return [(lang, lang.folder + bare) for lang in languages]
 
 
 def index_pages(count: int, size: int) -> int:

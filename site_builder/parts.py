@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .content import Content, Item
+from .content import Content, Item, term_id
 
 MAX_ITEMS = {"timeline": 14, "glossary": 18, "bibliography": 24}
 
@@ -122,11 +122,6 @@ def split_like(content: Content, like: dict[str, list[Part]]) -> dict[str, list[
     mine = {"timeline": content.timeline, "glossary": content.glossary, "bibliography": content.sources}
     out = {}
     for kind, parts in like.items():
-        by_key = {_key(item): item for item in mine[kind]}
-        out[kind] = [Part(kind, p.index, p.label, p.path, tuple(by_key.get(_key(i), i) for i in p.items)) for p in parts]
+        by_key = {term_id(item): item for item in mine[kind]}  # an entry's id (a term's name, if it has none)
+        out[kind] = [Part(kind, p.index, p.label, p.path, tuple(by_key.get(term_id(i), i) for i in p.items)) for p in parts]
     return out
-
-
-def _key(item: Item) -> str:
-    """What identifies an entry in every language: its id (a glossary term without one: its name as a slug)."""
-    return str(item.get("id") or re.sub(r"[^a-z0-9]+", "-", str(item.get("term")).lower()).strip("-"))

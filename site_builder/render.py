@@ -15,7 +15,7 @@ from .downloads import Data, data_files
 from .errors import BuildFailed, SiteError
 from .feed import FEED, atom
 from .labels import Labels
-from .pages import Page
+from .pages import Page, versions
 from .parallel import map_ordered
 from .resolve import Site
 from .schema import editor_schema
@@ -90,7 +90,7 @@ class _PageRenderer:
     def __init__(self, site: Site, templates: dict[str, bytes], urls: Urls) -> None:
         self.site = site
         config = site.content.config
-        self.env = environment(templates, Labels(config.language, config.labels))
+        self.env = environment(templates, config.interface)
         self.errors: set[SiteError] = set()
         self.chart_template = _template(self.env, "chart.html", ("templates/record.html", 1, 1), self.errors)
         self.views = Views(site, urls, self.chart_html)
@@ -179,15 +179,14 @@ def extra_files(
 def sitemap(sites: list[Site], pages: list[Page], urls: Urls) -> bytes:
     """Every page of every edition; with several languages, each page names its versions in the others."""
     dates = sites[0].dates
-    prefixes = [(s.language.code, s.prefix) for s in sites]
-    first = sites[0].prefix
+    languages = [s.language for s in sites]
 
     def alternates(page: Page) -> str:
         if len(sites) < 2:
             return ""
-        bare = page.path.removeprefix(f"{page.language}/") if page.language else page.path
-        links = [(code, urls.absolute(pre + bare)) for code, pre in prefixes] + [("x-default", urls.absolute(first + bare))]
-        return "".join(f'<xhtml:link rel="alternate" hreflang="{code}" href="{escape(href)}"/>' for code, href in links)
+        paths = versions(page, languages)
+        links = [(lang.code, path) for lang, path in paths] + [("x-default", paths[0][1])]
+        return "".join(f'<xhtml:link rel="alternate" hreflang="{code}" href="{escape(urls.absolute(p))}"/>' for code, p in links)
 
     entries = "".join(
         f"<url><loc>{escape(urls.absolute(p.path))}</loc>{_lastmod(dates.get(p.address))}{alternates(p)}</url>\n"

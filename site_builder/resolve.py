@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -11,9 +10,8 @@ from typing import Any
 
 from . import markup
 from .config import Language
-from .content import Content, Document, Item
+from .content import Content, Document, Item, term_id
 from .errors import SiteError, did_you_mean
-from .labels import Labels
 from .parts import Part, split_data_pages, split_like
 from .schema import resolve as resolve_ref
 from .schema import subschema
@@ -25,7 +23,7 @@ DATA_PAGES = ("timeline", "glossary", "bibliography", "charts", "search")  # in 
 
 def data_pages(content: Content) -> dict[str, str]:
     """The data pages the site publishes (only those it has data for), with their titles in its language."""
-    _ = Labels(content.config.language, content.config.labels).gettext
+    _ = content.config.interface.gettext
     data = {"timeline": bool(content.timeline), "glossary": bool(content.glossary), "charts": bool(content.charts)}
     data["bibliography"] = bool(content.sources) or content.sources_unreadable  # unreadable: reported once, not as a missing page
     titles = {"timeline": _("Timeline"), "glossary": _("Glossary"), "bibliography": _("Sources"), "charts": _("Charts")}
@@ -60,7 +58,7 @@ class Site:
     parts: dict[str, list[Part]] = field(default_factory=dict)
     data_pages: dict[str, str] = field(default_factory=dict)  # published data page -> its title
 
-    @property
+    @cached_property
     def language(self) -> Language:
         """The edition this site is: its language, and the URL folder it is published under."""
         config = self.content.config
@@ -69,7 +67,7 @@ class Site:
     @property
     def prefix(self) -> str:
         """The folder of this edition's pages: '' for the first language, 'zh/' for one with prefix zh."""
-        return f"{self.language.prefix}/" if self.language.prefix else ""
+        return self.language.folder
 
     @cached_property
     def dates(self) -> dict[str, str]:
@@ -206,7 +204,7 @@ def _targets(
         targets[address] = Target(f"{address}/", address)
     for page in content.pages:
         claim(f"pages/{page.slug}", f"{page.slug}/", page.title, page.path)
-    part_title = Labels(content.config.language, content.config.labels).gettext("%(page)s: %(part)s")  # 'Timeline: 2019'
+    part_title = content.config.interface.gettext("%(page)s: %(part)s")  # 'Timeline: 2019'
     for address, title in published.items():
         claim(address, f"{address}/", title, "content/site.yaml")
         for part in parts.get(address, []):
@@ -221,11 +219,6 @@ def _targets(
     for chart in content.charts:
         targets[f"charts/{chart.get('id')}"] = Target(f"charts/#{chart.get('id')}", str(chart.get("title")))
     return targets, errors
-
-
-def term_id(term: Item) -> str:
-    """A glossary term's anchor: its id, or its name made into a slug."""
-    return str(term.get("id") or re.sub(r"[^a-z0-9]+", "-", str(term.get("term")).lower()).strip("-"))
 
 
 def _documents(content: Content) -> Iterator[tuple[Document, str]]:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import markup, yamlfile
 from . import schema as schemas
 from .config import Collection, Language, NavItem, SiteConfig
-from .content import FRONT_MATTER, Content, Document, Item, Record, document, language_suffix
+from .content import FRONT_MATTER, Content, Document, Item, Record, document, language_suffix, term_id
 from .errors import SiteError, did_you_mean
 from .labels import known_labels
 
@@ -158,7 +157,7 @@ def localise(content: Content, t: Translation, errors: list[SiteError], missing:
         home=home,
         sources=_items(content.sources, t.items.get("sources", {}), "sources"),
         timeline=_items(content.timeline, t.items.get("timeline", {}), "timeline"),
-        glossary=_items(content.glossary, t.items.get("glossary", {}), "glossary", key=_term_id),
+        glossary=_items(content.glossary, t.items.get("glossary", {}), "glossary", key=term_id),
         charts=_items(content.charts, t.items.get("charts", {}), "charts"),
         language_name=t.language.name,
         untranslated=untranslated,
@@ -174,7 +173,7 @@ def localise(content: Content, t: Translation, errors: list[SiteError], missing:
         if address not in documents:
             errors.append(SiteError(doc.path, f"there is no page {address} to translate", did_you_mean(address, documents)))
     for kind in DATA_FILES:
-        known = {(_term_id(i) if kind == "glossary" else str(i.get("id"))) for i in getattr(local, kind)}
+        known = {(term_id(i) if kind == "glossary" else str(i.get("id"))) for i in getattr(local, kind)}
         for ident in t.items.get(kind, {}):
             if ident not in known:
                 errors.append(
@@ -326,10 +325,6 @@ def stale(content: Content, local: Content, t: Translation) -> list[SiteError]:
                 )
             )
     return found
-
-
-def _term_id(item: Item) -> str:
-    return str(item.get("id") or re.sub(r"[^a-z0-9]+", "-", str(item.get("term")).lower()).strip("-"))
 
 
 def _items(items: list[Item], texts: dict[str, dict[str, Any]], kind: str, key: Any = None) -> list[Item]:

@@ -14,13 +14,13 @@ from markupsafe import Markup
 from . import charts, display, downloads, labels, markup
 from .citations import Citations
 from .config import Collection, SiteConfig
-from .content import Document, Item, Record
+from .content import Document, Item, Record, term_id
 from .errors import SiteError
 from .feed import FEED
 from .labels import Labels
 from .markup import Hooks, flag_html
-from .pages import Page, index_pages, index_path, on_page, window
-from .resolve import Site, term_id
+from .pages import Page, index_pages, index_path, on_page, versions, window
+from .resolve import Site
 from .urls import Urls
 
 ChartRenderer = Callable[[dict[str, Any]], str]
@@ -35,7 +35,7 @@ class Views:
         self.sources = content.sources_by_id
         self.charts = {str(c.get("id")): c for c in content.charts}
         self.flag_href = self.href(content.config.methodology) if content.config.methodology else ""
-        self.labels = Labels(content.config.language, content.config.labels)
+        self.labels = content.config.interface
         _ = self.labels.gettext
         self.flags = {
             status: flag_html(status, self.flag_href, text, title)
@@ -162,12 +162,12 @@ class PageContext:
             "updated": {"iso": updated, "text": self.v.labels.date(updated)} if updated else None,
             "downloads": self._downloads(),
             "searchable": self.page.kind not in ("search", "404"),
-            "search_terms": search_terms(title) if self.page.kind not in ("search", "404") else "",
             "untranslated": self._("This page has not been translated yet: it is shown in %(language)s.")
             % {"language": self.v.site.content.config.languages[0].name}
             if self.page.address in self.v.site.content.untranslated
             else "",
         }
+        meta["search_terms"] = search_terms(title) if meta["searchable"] else ""
         meta["cite"] = citation(config, self.v.labels, title, meta["canonical"], updated, self.page.path)
         meta["jsonld"] = self._jsonld(meta, body)
         return meta
@@ -178,16 +178,15 @@ class PageContext:
         languages = site.content.config.languages
         if len(languages) < 2 or self.page.kind == "404":
             return []
-        bare = self.page.path.removeprefix(site.prefix)
         return [
             {
                 "code": lang.code,
                 "name": lang.name,
-                "href": self.v.urls.href(f"{lang.prefix}/{bare}" if lang.prefix else bare),
-                "absolute": self.v.urls.absolute(f"{lang.prefix}/{bare}" if lang.prefix else bare),
+                "href": self.v.urls.href(path),
+                "absolute": self.v.urls.absolute(path),
                 "current": lang == site.language,
             }
-            for lang in languages
+            for lang, path in versions(self.page, languages)
         ]
 
     def _downloads(self) -> list[dict[str, str]]:
@@ -685,7 +684,7 @@ def search_terms(title: str) -> str:
     """Extra words for the search index, for a title in Chinese, Japanese or Korean: the index splits such text into
     words one way (jieba) and the reader's browser splits the query another (ICU), so 宁德时代 is found only if the
     page also holds its pieces: every run of one to four characters of the title, between markers search.js hides."""
-    runs = [run for run in re.findall(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+", title)]
+    runs = re.findall(f"{_CJK.pattern}+", title)
     pieces = dict.fromkeys(run[i : i + n] for run in runs for n in range(1, 5) for i in range(len(run) - n + 1))
     return f"⁂ {' '.join(pieces)} ⁂" if pieces else ""
 
