@@ -140,14 +140,13 @@ def localise(content: Content, t: Translation, errors: list[SiteError], missing:
     """The content of one edition: its translations laid over the facts; whatever is not translated stays as it is
     (and is listed in `missing`)."""
     config = _config(content.config, t, errors)
-    before = len(missing)
+    absent: set[str] = set()  # addresses shown (at least in part) in the first language
     records = {
-        name: [_record(r, t, content.schemas.get(name, {}), errors, missing) for r in rs] for name, rs in content.records.items()
+        name: [_record(r, t, content.schemas.get(name, {}), errors, missing, absent) for r in rs]
+        for name, rs in content.records.items()
     }
-    pages = [_document(d, f"pages/{d.slug}", t, missing) for d in content.pages]
-    home = _document(content.home, "home", t, missing) if content.home else None
-    untranslated = frozenset(m.hint for m in missing[before:])  # the hint holds the address (see _absent)
-    missing[before:] = [dataclasses.replace(m, hint=f"write {_translation_of(m.path, t)}") for m in missing[before:]]
+    pages = [_document(d, f"pages/{d.slug}", t, missing, absent) for d in content.pages]
+    home = _document(content.home, "home", t, missing, absent) if content.home else None
     local = dataclasses.replace(
         content,
         config=config,
@@ -157,10 +156,10 @@ def localise(content: Content, t: Translation, errors: list[SiteError], missing:
         home=home,
         sources=_items(content.sources, t.items.get("sources", {}), "sources"),
         timeline=_items(content.timeline, t.items.get("timeline", {}), "timeline"),
-        glossary=_items(content.glossary, t.items.get("glossary", {}), "glossary", key=term_id),
+        glossary=_items(content.glossary, t.items.get("glossary", {}), "glossary"),
         charts=_items(content.charts, t.items.get("charts", {}), "charts"),
         language_name=t.language.name,
-        untranslated=untranslated,
+        untranslated=frozenset(absent),
         heading_ids=_heading_ids(content, t),
     )
     known = {r.address for r in content.all_records()}
@@ -173,7 +172,7 @@ def localise(content: Content, t: Translation, errors: list[SiteError], missing:
         if address not in documents:
             errors.append(SiteError(doc.path, f"there is no page {address} to translate", did_you_mean(address, documents)))
     for kind in DATA_FILES:
-        known = {(term_id(i) if kind == "glossary" else str(i.get("id"))) for i in getattr(local, kind)}
+        known = {term_id(i) for i in getattr(local, kind)}
         for ident in t.items.get(kind, {}):
             if ident not in known:
                 errors.append(
@@ -225,10 +224,14 @@ def _collection(c: Collection, given: Any) -> Collection:
     return dataclasses.replace(c, **texts)
 
 
-def _record(record: Record, t: Translation, schema: dict[str, Any], errors: list[SiteError], missing: list[SiteError]) -> Record:
+def _record(
+    record: Record, t: Translation, schema: dict[str, Any], errors: list[SiteError], missing: list[SiteError], absent: set[str]
+) -> Record:
     found = t.records.get(record.address)
     if found is None:
-        missing.append(SiteError(record.md_path or record.yaml_path, f"no {t.language.name} translation", record.address, 0))
+        original = record.md_path or record.yaml_path
+        missing.append(SiteError(original, f"no {t.language.name} translation", f"write {_translation_of(original, t)}", 0))
+        absent.add(record.address)
         return record
     given, body, path = found
     notes = given["notes"] if isinstance(given.get("notes"), dict) else {}
@@ -236,7 +239,9 @@ def _record(record: Record, t: Translation, schema: dict[str, Any], errors: list
     for key in sorted(set(given) & {"sources", "updated"}):
         errors.append(SiteError(path, f"'{key}' is not translated", f"it comes from the fact file: remove '{key}:' here"))
     if not body.strip() and record.md_text.strip():  # the fields are translated, the prose not yet
-        missing.append(SiteError(path, f"the prose is not translated into {t.language.name}", record.address, 0))
+        hint = f"write it below the front matter, from {record.md_path}"
+        missing.append(SiteError(path, f"the prose is not translated into {t.language.name}", hint, 0))
+        absent.add(record.address)
     data = _overlay(record.data, texts, (), path, errors, schema, schema)
     facts = {
         at: dataclasses.replace(f, note=str(notes[_dotted(at)])) if _dotted(at) in notes else f for at, f in record.facts.items()
@@ -283,10 +288,11 @@ def _overlay(
     return value
 
 
-def _document(doc: Document, address: str, t: Translation, missing: list[SiteError]) -> Document:
+def _document(doc: Document, address: str, t: Translation, missing: list[SiteError], absent: set[str]) -> Document:
     found = t.documents.get(address)
     if found is None:
-        missing.append(SiteError(doc.path, f"no {t.language.name} translation", address, 0))
+        missing.append(SiteError(doc.path, f"no {t.language.name} translation", f"write {_translation_of(doc.path, t)}", 0))
+        absent.add(address)
         return doc
     meta = {**doc.meta, **{k: v for k, v in found.meta.items() if k in ("title", "description")}}
     figures = found.meta.get("key_figures")
@@ -327,10 +333,10 @@ def stale(content: Content, local: Content, t: Translation) -> list[SiteError]:
     return found
 
 
-def _items(items: list[Item], texts: dict[str, dict[str, Any]], kind: str, key: Any = None) -> list[Item]:
+def _items(items: list[Item], texts: dict[str, dict[str, Any]], kind: str) -> list[Item]:
     out = []
     for item in items:
-        ident = key(item) if key else str(item.get("id"))
+        ident = term_id(item)  # its id (a glossary term without one: its name)
         found = texts.get(ident)
         if not found:
             out.append(item)
