@@ -33,9 +33,17 @@ def engine_digest() -> str:
 def package_digest(package: Path) -> str:
     """A hash of a package folder's code (*.py) and its label catalogs (locale/**/*.po, *.pot)."""
     h = hashlib.sha256(__version__.encode())
-    files = [*package.glob("*.py"), *package.glob("locale/**/*.po"), *package.glob("locale/**/*.pot")]
-    for path in sorted(files):
+    for path in sorted(package.glob("*.py")):
         h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    h.update(catalogs_digest(package / "locale").encode())
+    return h.hexdigest()
+
+
+def catalogs_digest(locales: Path) -> str:
+    """A hash of a folder of label catalogs (*.po, *.pot): a changed label is a changed page."""
+    h = hashlib.sha256()
+    for path in sorted(locales.rglob("*.po*")):
+        h.update(path.relative_to(locales).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

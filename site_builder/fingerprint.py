@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from . import cache
 from .cache import engine_digest
 from .content import Record
 from .downloads import DATASET, collection_paths, record_path
@@ -38,14 +39,11 @@ def fingerprints(sites: list[Site], pages: list[Page], tree: Tree, options: dict
     return result
 
 
-@functools.cache
+@functools.cache  # the shipped catalogs do not change while the engine runs
 def catalogs_digest(locales: Path = LOCALES) -> str:
-    """A hash of the label catalogs the engine ships (engine_digest covers its code only): a changed label is a
-    changed page, whichever engine made the cache a build starts from."""
-    h = hashlib.sha256()
-    for path in sorted(locales.rglob("*.po*")):
-        h.update(path.relative_to(locales).as_posix().encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
+    """The shipped label catalogs' hash (cache.catalogs_digest): a changed label is a changed page, whichever
+    engine made the cache a build starts from."""
+    return cache.catalogs_digest(locales)
 
 
 class _Digests:
