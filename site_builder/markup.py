@@ -345,11 +345,16 @@ def heading_ids(text: str) -> list[str]:
 
     used: set[str] = set()
     masked = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text) if "`" in text or "~~~" in text else text
-    plain = [
-        re.sub(r"\[\[[^|\]]*\|([^\]]*)\]\]|\[\[([^\]]*)\]\]|\[@[^\]]*\]|\[\?\]|[*_`]", r"\1\2", m.group(2))
-        for m in HEADING.finditer(masked)
-    ]
-    return [unique(slugify(html.unescape(h).strip(), "-"), used) for h in plain]
+    return [unique(slugify(html.unescape(plain(m.group(2))).strip(), "-"), used) for m in HEADING.finditer(masked)]
+
+
+_MARKUP = re.compile(r"\[\[[^|\]]*\|([^\]]*)\]\]|\[\[([^\]]*)\]\]|\s*\[@[^\]]*\]|\s*\[\?\]|[*_`]")
+
+
+def plain(text: str, title_of: Callable[[str], str] = lambda address: address) -> str:
+    """Markdown of one line as plain words: a link becomes its text (a bare [[address]] its title), citations,
+    markers and emphasis go."""
+    return _MARKUP.sub(lambda m: m.group(1) or (title_of(m.group(2)) if m.group(2) else ""), text)
 
 
 class _HeadingIds(Treeprocessor):

@@ -656,11 +656,7 @@ def _glossary_patterns(
         names = sorted({str(term.get("term")), *map(str, term.get("aliases", []))}, key=len, reverse=True)
         flags = 0 if any(c.isupper() for n in names for c in n[1:]) else re.I
         pattern = re.compile("|".join(map(_bounded, names)), flags)
-        plain = re.sub(
-            r"\[\[[^|\]]*\|([^\]]*)\]\]|\[\[([^\]]*)\]\]|\s*\[@[^\]]*\]|\s*\[\?\]|[*_`]",
-            lambda m: m.group(1) or (title_of(m.group(2)) if m.group(2) else ""),
-            str(term.get("definition")),
-        )
+        plain = markup.plain(str(term.get("definition")), title_of)
         title = f"{term.get('expansion')}: {plain}" if term.get("expansion") else plain
         patterns.append((pattern, ident, href(f"glossary/{ident}"), _brief(title)))
     return patterns
