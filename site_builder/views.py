@@ -285,7 +285,7 @@ class PageContext:
                     {
                         "href": self.v.href(source),
                         "title": self.v.title(source),
-                        "via": self._("under %(fields)s") % {"fields": ", ".join(fields)} if fields else "",
+                        "via": self._("(under %(fields)s)") % {"fields": ", ".join(fields)} if fields else "",
                     }
                     for source, fields in sources.items()
                 ],
