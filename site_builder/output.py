@@ -77,7 +77,7 @@ def write_site(
     check_output(out, project)
     out = Path(os.path.abspath(out))
     out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out)
+    remove_leftovers(out)
     staging = out.with_name(f".{out.name}.new-{os.getpid()}")
     made: set[str] = set()  # folders already created in the new site
     try:
@@ -191,7 +191,7 @@ def _swap(new: Path, out: Path) -> None:
     os.rename(old, new)
 
 
-def _remove_leftovers(out: Path) -> None:
+def remove_leftovers(out: Path) -> None:
     """Delete staging folders that a killed build left beside `out`."""
     for p in out.parent.glob(f".{out.name}.new-*"):
         shutil.rmtree(p, ignore_errors=True)
