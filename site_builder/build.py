@@ -13,7 +13,7 @@ from .content import Content, parse_content
 from .downloads import Data, joined
 from .errors import BuildFailed, SiteError
 from .fingerprint import fingerprints as make_fingerprints
-from .output import Stamp, check_output, read_stamp, remove_leftovers, write_site
+from .output import Stamp, check_output, read_stamp, recover, write_site
 from .pages import Page, plan_pages
 from .parallel import default_workers
 from .prose_edits import State, rebuild_prose
@@ -53,7 +53,7 @@ def build(
     `out` untouched on any error."""
     started = time.perf_counter()
     check_output(out, project)
-    remove_leftovers(out)  # a build killed after its swap leaves the replaced site beside `out`, even when nothing changed
+    recover(out)  # first, even when nothing changed: what a killed build left is finished or undone
     options: dict[str, object] = {"base_url": base_url, "strict": strict, "search": search}
     key = build_key(project, options, content_dir)
     stamp = read_stamp(out)

@@ -1,4 +1,18 @@
-"""The only place that writes the site: refuse dangerous folders, then swap the new site in atomically."""
+"""The only place that writes the site: refuse dangerous folders, then put the new site in place so that a build
+killed at any moment leaves the old site or the new one, never a mixture, once the next build has started.
+
+Two ways, one guarantee:
+
+- **Swap** (a site indexed for search, or a folder that is not yet a site): every file goes into a fresh folder
+  beside the output (unchanged files hard-linked from the old site), Pagefind indexes it, and one atomic rename
+  exchange puts it in place. A killed build leaves only the fresh folder, which the next build deletes.
+- **Journal** (no search index, over a site this engine made): only the files whose bytes changed are written,
+  numbered, into a journal folder beside the output; then the plan (which file goes where, which old files go,
+  the new marker) is written and renamed into the journal in one step. That rename is the commit: the plan is
+  then carried out, file by file, and the journal removed. A build killed before the commit leaves the old site
+  (the next start deletes the journal); one killed after it is rolled forward by the next start (every step of the
+  plan can be done twice). A one-edit build therefore renames a handful of files instead of relinking the site.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +40,12 @@ class Stamp:
     key: str = ""
     pages: int = 0
     warnings: tuple[tuple[str, str, str, int, int], ...] = ()  # (path, message, hint, line, col)
+    files: tuple[str, ...] | None = None  # every file of the site (but the marker); None when not recorded
+
+
+def _marker(stamp: Stamp, files: Iterable[str]) -> str:
+    marker = {"note": _NOTE, "key": stamp.key, "pages": stamp.pages, "warnings": list(stamp.warnings)}
+    return json.dumps({**marker, "files": sorted(files)}, separators=(",", ":")) + "\n"
 
 
 def read_stamp(out: Path) -> Stamp | None:
@@ -33,7 +53,9 @@ def read_stamp(out: Path) -> Stamp | None:
     try:
         data = json.loads((out / MARKER).read_text(encoding="utf-8"))
         warnings = tuple((str(p), str(m), str(h), int(ln), int(c)) for p, m, h, ln, c in data["warnings"])
-        return Stamp(str(data["key"]), int(data["pages"]), warnings)
+        files = data.get("files")
+        listed = tuple(str(f) for f in files) if isinstance(files, list) else None
+        return Stamp(str(data["key"]), int(data["pages"]), warnings, listed)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -73,31 +95,29 @@ def unsafe_output(out: Path, project: Path) -> str:
 def write_site(
     files: Iterable[tuple[str, bytes | list[bytes] | None]], out: Path, project: Path, stamp: Stamp = Stamp(), search: bool = True
 ) -> None:
-    """Write every file into a fresh folder beside `out`, then swap it into place in one step."""
+    """Put the new site at `out`: through a journal, when only the changed files need writing, else by a swap.
+    Each file is (path, bytes); (path, None) keeps the old site's file."""
     check_output(out, project)
     out = Path(os.path.abspath(out))
     out.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out)
-    staging = out.with_name(f".{out.name}.new-{os.getpid()}")
-    made: set[str] = set()  # folders already created in the new site
+    recover(out)
+    old = None if search else read_stamp(out)
     try:
-        for name, data in files:
-            if not _inside(name):  # nothing in content can name such a path; refuse rather than write outside
-                raise BuildFailed(
-                    [SiteError(name, "refusing to write outside the output folder", "this is a bug in site_builder")]
-                )
-            _put(str(staging), str(out), name, data, made)
-            del data  # a download can be megabytes: let it go before the next file is made
-        marker = {"note": _NOTE, "key": stamp.key, "pages": stamp.pages, "warnings": list(stamp.warnings)}
-        (staging / MARKER).write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
-        if search:
-            _index_search(staging)
-        _swap(staging, out)
-    except BuildFailed:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        if old is not None and old.files is not None:
+            _write_journal(files, out, stamp, set(old.files))
+        else:
+            _write_swapped(files, out, stamp, search)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
+        if (_journal(out) / PLAN).is_file():  # committed, not yet carried out: the next build finishes it
+            raise BuildFailed(
+                [
+                    SiteError(
+                        str(out),
+                        f"could not finish writing the site: {exc.strerror or exc}",
+                        "check free disk space and permissions, then build again: the next build completes it",
+                    )
+                ]
+            ) from None
         raise BuildFailed(
             [
                 SiteError(
@@ -107,7 +127,105 @@ def write_site(
                 )
             ]
         ) from None
+
+
+def _write_swapped(files: Iterable[tuple[str, bytes | list[bytes] | None]], out: Path, stamp: Stamp, search: bool) -> None:
+    """Write every file into a fresh folder beside `out`, then swap it into place in one step."""
+    staging = out.with_name(f".{out.name}.new-{os.getpid()}")
+    made: set[str] = set()  # folders already created in the new site
+    names: list[str] = []
+    try:
+        for name, data in files:
+            _check_inside(name)
+            _put(str(staging), str(out), name, data, made)
+            names.append(name)
+            del data  # a download can be megabytes: let it go before the next file is made
+        (staging / MARKER).write_text(_marker(stamp, names), encoding="utf-8")
+        if search:
+            _index_search(staging)
+        _swap(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     _remove(staging)  # the site that was replaced
+
+
+def _write_journal(
+    files: Iterable[tuple[str, bytes | list[bytes] | None]], out: Path, stamp: Stamp, previous: set[str]
+) -> None:
+    """Write the changed files into the journal, commit the plan, carry it out (see the module's note)."""
+    journal = _journal(out)
+    journal.mkdir()
+    put: list[tuple[str, str]] = []
+    names: set[str] = set()
+    try:
+        for name, data in files:
+            _check_inside(name)
+            names.add(name)
+            if data is None or _same_bytes(os.path.join(out, name), data):
+                if name in previous and os.path.isfile(os.path.join(out, name)):
+                    continue
+                data = Path(out, name).read_bytes() if data is None else data  # kept, but missing: a bug elsewhere
+            entry = str(len(put))
+            with open(journal / entry, "wb") as f:
+                f.writelines([data] if isinstance(data, bytes) else data)
+            put.append((entry, name))
+            del data
+        (journal / MARKER).write_text(_marker(stamp, names), encoding="utf-8")
+        plan = {"delete": sorted(previous - names), "put": put}
+        tmp = journal / f"{PLAN}.tmp"
+        tmp.write_text(json.dumps(plan), encoding="utf-8")
+        os.replace(tmp, journal / PLAN)  # the commit: from here on the next start finishes this plan
+    except BaseException:
+        shutil.rmtree(journal, ignore_errors=True)
+        raise
+    _carry_out(journal, out)
+
+
+PLAN = "plan.json"
+
+
+def _journal(out: Path) -> Path:
+    return out.with_name(f".{out.name}.journal")
+
+
+def _carry_out(journal: Path, out: Path) -> None:
+    """Do a committed plan: only renames and deletions, any of which a killed build may already have done."""
+    plan = json.loads((journal / PLAN).read_text(encoding="utf-8"))
+    for name in plan["delete"]:
+        target = out / name
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+        _prune(target.parent, out)
+    made: set[Path] = set()
+    for entry, name in plan["put"]:
+        source, target = journal / entry, out / name
+        if not source.exists():
+            continue  # done before the kill
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(source, target)
+    if (journal / MARKER).exists():
+        os.replace(journal / MARKER, out / MARKER)  # last: until now the marker was the old site's
+    shutil.rmtree(journal)
+
+
+def _prune(folder: Path, out: Path) -> None:
+    """Remove folders left empty by deleted files, up to (not including) `out`."""
+    while folder != out and folder.is_relative_to(out):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _check_inside(name: str) -> None:
+    if not _inside(name):  # nothing in content can name such a path; refuse rather than write outside
+        raise BuildFailed([SiteError(name, "refusing to write outside the output folder", "this is a bug in site_builder")])
 
 
 def _remove(folder: Path) -> None:
@@ -191,8 +309,15 @@ def _swap(new: Path, out: Path) -> None:
     os.rename(old, new)
 
 
-def remove_leftovers(out: Path) -> None:
-    """Delete staging folders that a killed build left beside `out`."""
+def recover(out: Path) -> None:
+    """Finish or undo what a killed build left beside `out`: a committed journal is carried out, an uncommitted one
+    and staging folders are deleted, and a site moved aside between two renames is moved back."""
+    journal = _journal(out)
+    if journal.is_dir():
+        if (journal / PLAN).is_file():
+            _carry_out(journal, out)
+        else:
+            shutil.rmtree(journal, ignore_errors=True)
     for p in out.parent.glob(f".{out.name}.new-*"):
         shutil.rmtree(p, ignore_errors=True)
     for p in out.parent.glob(f".{out.name}.old-*"):

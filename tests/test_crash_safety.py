@@ -1,8 +1,14 @@
 """Nothing lost: a build killed at any moment, or one that cannot write (no permission, full disk), leaves the output
-folder as exactly the previous complete site or the new complete site, and the next build cleans up after it."""
+folder as exactly the previous complete site or the new complete site, and the next build cleans up after it.
+
+A build with a search index swaps a complete new folder in: the output is one site or the other at every moment. A
+build without one writes only what changed, through a journal: the output is one site or the other once the next
+build has started (`output.recover`, its first step, finishes or undoes what the killed one left)."""
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
 import os
 import random
 import shutil
@@ -15,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from site_builder.build import build
+from site_builder.output import recover
 
 from .conftest import REPO, make_project, read_tree, run_cli
 
@@ -40,10 +49,10 @@ def generate(project: Path, variant: str) -> Path:
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 
-def start_build(project: Path, out: Path) -> subprocess.Popen[bytes]:
+def start_build(project: Path, out: Path, *options: str) -> subprocess.Popen[bytes]:
     """`python -m site_builder build` in its own session, so that a kill reaches its workers and pagefind too."""
     return subprocess.Popen(
-        [sys.executable, "-m", "site_builder", "build", "--content", str(project / "content"), "--out", str(out)],
+        [sys.executable, "-m", "site_builder", "build", "--content", str(project / "content"), "--out", str(out), *options],
         cwd=project.parent,
         env=ENV,
         stdout=subprocess.DEVNULL,
@@ -53,7 +62,12 @@ def start_build(project: Path, out: Path) -> subprocess.Popen[bytes]:
 
 
 def staging(out: Path) -> list[Path]:
-    return sorted(out.parent.glob(f".{out.name}.new-*")) + sorted(out.parent.glob(f".{out.name}.old-*"))
+    """What a build writes beside the output while it runs: a staging folder, a replaced site, or a journal."""
+    return sorted(out.parent.glob(f".{out.name}.new-*")) + sorted(out.parent.glob(f".{out.name}.old-*")) + journal(out)
+
+
+def journal(out: Path) -> list[Path]:
+    return sorted(out.parent.glob(f".{out.name}.journal"))
 
 
 def difference(got: dict[str, bytes], want: dict[str, bytes]) -> str:
@@ -67,20 +81,29 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Projects A and B and their complete reference sites, built beforehand into folders of their own."""
     root = tmp_path_factory.mktemp("crash")
     found: dict[str, Any] = {"root": root}
-    for variant in ("A", "B"):
-        project = generate(make_project(root / variant), variant)
-        proc = run_cli("build", "--content", str(project / "content"), "--out", str(root / f"ref-{variant}"), cwd=root)
-        assert proc.returncode == 0, proc.stderr
-        found[variant], found[f"ref-{variant}"] = project, read_tree(root / f"ref-{variant}")
+    for variant in ("A", "B", "A1"):
+        project = generate(make_project(root / variant), variant[0])
+        if variant == "A1":  # one edit of A: a sentence added to one record's prose, and one of its facts changed
+            md, facts = project / "content/companies/c150.md", project / "content/companies/c150.yaml"
+            md.write_text(md.read_text() + "\nOne more sentence.\n")
+            facts.write_text(facts.read_text().replace("kind: carmaker", "kind: supplier"))
+        for suffix, options in (("", ()), ("-no-search", ("--no-search",))):
+            ref = root / f"ref-{variant}{suffix}"
+            proc = run_cli("build", "--content", str(project / "content"), "--out", str(ref), *options, cwd=root)
+            assert proc.returncode == 0, proc.stderr
+            found[f"ref-{variant}{suffix}"] = read_tree(ref)
+        found[variant] = project
     a, b = found["ref-A"], found["ref-B"]
     assert set(a) != set(b) and all(a[n] != b[n] for n in set(a) & set(b) if n.endswith(".html"))
+    one = {n for n in found["ref-A-no-search"] if found["ref-A-no-search"][n] != found["ref-A1-no-search"].get(n)}
+    assert 2 <= len(one - {".site-builder"}) <= 8, one  # the page, its index, its downloads: a one-edit build
     return found
 
 
-def timed_build(project: Path, out: Path) -> tuple[float, float, float]:
+def timed_build(project: Path, out: Path, *options: str) -> tuple[float, float, float]:
     """Run one build to the end; when (seconds from start) the staging folder appeared and went, and the total."""
     started = time.perf_counter()
-    proc = start_build(project, out)
+    proc = start_build(project, out, *options)
     appeared = gone = 0.0
     while proc.poll() is None:
         now = time.perf_counter() - started
@@ -94,15 +117,19 @@ def timed_build(project: Path, out: Path) -> tuple[float, float, float]:
     return appeared, gone or total, total
 
 
-def test_killed_builds_leave_a_complete_site(sites: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("search", [True, False], ids=["swap", "journal"])
+def test_killed_builds_leave_a_complete_site(sites: dict[str, Any], capsys: pytest.CaptureFixture[str], search: bool) -> None:
     root: Path = sites["root"]
-    out = root / "site"
+    out = root / f"site-{search}"
+    options = () if search else ("--no-search",)
     seed = int(os.environ.get("SITE_BUILDER_KILL_SEED", time.time_ns() % 10**6))
     rng = random.Random(seed)
-    refs = {"A": sites["ref-A"], "B": sites["ref-B"]}
-    assert run_cli("build", "--content", str(sites["A"] / "content"), "--out", str(out), cwd=root).returncode == 0
+    refs = {v: sites[f"ref-{v}" + ("" if search else "-no-search")] for v in ("A", "B")}
+    assert run_cli("build", "--content", str(sites["A"] / "content"), "--out", str(out), *options, cwd=root).returncode == 0
     assert read_tree(out) == refs["A"]
-    appeared, gone, total = timed_build(sites["B"], out)  # also the first switch: now B
+    appeared, gone, total = timed_build(sites["B"], out, *options)  # also the first switch: now B
+    assert read_tree(out) == refs["B"]
+    assert search or not list(root.glob(f".{out.name}.new-*")), "a build without search wrote through the journal"
     assert read_tree(out) == refs["B"]
     current = "B"
     outcomes: Counter[str] = Counter()
@@ -111,13 +138,16 @@ def test_killed_builds_leave_a_complete_site(sites: dict[str, Any], capsys: pyte
         target = "A" if current == "B" else "B"
         # Every other kill lands while the staging folder exists (the write phase); the others anywhere.
         delay = rng.uniform(0, total) if i % 2 == 0 else rng.uniform(appeared, gone)
-        proc = start_build(sites[target], out)
+        proc = start_build(sites[target], out, *options)
         time.sleep(delay)
         finished = proc.poll() is not None
         if not finished:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         left = staging(out)
+        if search:
+            assert read_tree(out) in (refs[target], refs[current]), f"iteration {i}: a swapped site is whole at any moment"
+        recover(out)  # what the next build does first
         state = read_tree(out)
         if state == refs[target]:
             outcome, current = "new site", target
@@ -136,10 +166,75 @@ def test_killed_builds_leave_a_complete_site(sites: dict[str, Any], capsys: pyte
     assert sum(n for k, n in outcomes.items() if k.startswith("killed mid-write")) >= 3, log
     # A normal build afterwards succeeds, gives the complete site and removes what the killed builds left.
     target = "A" if current == "B" else "B"
-    proc = run_cli("build", "--content", str(sites[target] / "content"), "--out", str(out), cwd=root)
+    proc = run_cli("build", "--content", str(sites[target] / "content"), "--out", str(out), *options, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert read_tree(out) == refs[target]
     assert staging(out) == [], "leftover staging folders"
+
+
+def _build_and_die(project: Path, out: Path, step: int) -> None:
+    """In a forked child: a one-edit build (no search index) that SIGKILLs itself at its `step`-th file operation
+    (each write into the journal, rename or deletion): a kill at exactly that point, without timing luck."""
+    count = itertools.count()
+    real = {name: getattr(os, name) for name in ("replace", "unlink", "rmdir")}
+    real_open = open
+
+    def die_at_step() -> None:
+        if next(count) == step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def wrap(name: str) -> Any:
+        def op(*args: Any, **kwargs: Any) -> Any:
+            die_at_step()
+            return real[name](*args, **kwargs)
+
+        return op
+
+    for name in real:
+        setattr(os, name, wrap(name))
+
+    def opening(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "w" in mode and ".journal" in str(file):
+            die_at_step()
+        return real_open(file, mode, *args, **kwargs)
+
+    import builtins
+
+    builtins.open = opening
+    build(project, out, strict=False, workers=1, search=False, content_dir=project / "content")
+    os._exit(0)
+
+
+def test_a_one_edit_build_killed_at_every_step_is_finished_or_undone(
+    sites: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Kill a one-edit build at each of its file operations in turn; after the next start the output is A or A1."""
+    out = tmp_path / "site"
+    refs = {"A": sites["ref-A-no-search"], "A1": sites["ref-A1-no-search"]}
+    fork = multiprocessing.get_context("fork")
+    outcomes: Counter[str] = Counter()
+    for step in range(200):
+        build(sites["A"], out, search=False, workers=1, content_dir=sites["A"] / "content")  # back to A
+        assert read_tree(out) == refs["A"]
+        child = fork.Process(target=_build_and_die, args=(sites["A1"], out, step))
+        child.start()
+        child.join()
+        left = bool(journal(out))
+        recover(out)  # what the next build does first
+        state = read_tree(out)
+        assert state in (refs["A"], refs["A1"]), f"killed at step {step}: {difference(state, refs['A1'])}"
+        outcomes[
+            f"{'finished' if child.exitcode == 0 else 'killed'}{', journal left' if left else ''}, "
+            f"{'new' if state == refs['A1'] else 'old'} site"
+        ] += 1
+        if child.exitcode == 0:
+            break
+    assert child.exitcode == 0, "the build never finished"
+    with capsys.disabled():
+        print(f"\none-edit build killed at each of {step} steps: {dict(outcomes)}")
+    assert outcomes["killed, journal left, old site"] >= 2, outcomes  # killed while writing the journal: undone
+    assert outcomes["killed, journal left, new site"] >= 3, outcomes  # killed after its commit: finished
+    assert journal(out) == []
 
 
 def test_unchanged_rebuild_after_a_kill_is_complete(sites: dict[str, Any], tmp_path: Path) -> None:
