@@ -9,8 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import markup, yamlfile
 from . import schema as schemas
-from . import yamlfile
+from .collation import collation_key
 from .config import SLUG, Collection, SiteConfig, parse_config
 from .errors import SiteError, did_you_mean
 from .parallel import map_ordered
@@ -46,10 +47,15 @@ class Record:
     doc: Located | None = None
     md_bytes: bytes = b""  # the Markdown file as read (shared with the tree, not copied), checked to be UTF-8
     md_path: str = ""
+    scanned: tuple[markup.Mention, ...] | None = None  # markup.scan of the Markdown, when parsing worked it out
 
     @property
     def md_text(self) -> str:
         return self.md_bytes.decode("utf-8-sig")
+
+    def mentions(self) -> tuple[markup.Mention, ...]:
+        """The links and citations of the record's Markdown, in order (scanned once, when it was parsed)."""
+        return self.scanned if self.scanned is not None else tuple(markup.scan(self.md_text))
 
     @property
     def address(self) -> str:
@@ -109,6 +115,7 @@ class Item:
     doc: Located | None = field(default=None, compare=False, repr=False)
     index: int = 0
     valid: bool = True  # False: the entry has problems (reported); it is kept only so that its id is known
+    rank: int = 0  # its place when its file is read in order (sources by title, terms by name): see `_ranks`
 
     def mark(self, key: str | int = "", *more: str | int) -> Mark:
         """Where the entry (or one of its fields, or a part of one) starts in its file."""
@@ -278,10 +285,10 @@ def parse_content(
         schemas=schema_map,
         schema_files=schema_files,
         records={coll.name: [] for coll in config.collections},
-        sources=_items(files, "sources.yaml", SOURCES_SCHEMA, errors, required=True, broken=broken_sources),
-        timeline=_items(files, "timeline.yaml", TIMELINE_SCHEMA, errors),
-        glossary=_items(files, "glossary.yaml", GLOSSARY_SCHEMA, errors),
-        charts=_items(files, "charts.yaml", CHARTS_SCHEMA, errors),
+        sources=_items(files, "sources.yaml", SOURCES_SCHEMA, errors, store, required=True, broken=broken_sources),
+        timeline=_items(files, "timeline.yaml", TIMELINE_SCHEMA, errors, store),
+        glossary=_items(files, "glossary.yaml", GLOSSARY_SCHEMA, errors, store),
+        charts=_items(files, "charts.yaml", CHARTS_SCHEMA, errors, store),
         pages=[d for name in sorted(files) if (d := _page(files, name, errors)) is not None],
         home=document(files, "home.md", "home", errors) if "home.md" in files else None,
         dates=dict(tree.dates),
@@ -447,8 +454,9 @@ def _read_record(
     if md_bytes is not None:
         md_path = f"content/{collection}/{slug}.md"
         try:
-            yamlfile.decode(md_bytes, md_path)
+            text = yamlfile.decode(md_bytes, md_path)
             record.md_bytes, record.md_path = md_bytes, md_path
+            record.scanned = tuple(markup.scan(text))  # here, on the parsing workers, and kept with the parsed record
         except SiteError as exc:
             errors.append(exc)
     return record
@@ -509,12 +517,20 @@ def _items(
     name: str,
     schema: dict[str, Any],
     errors: list[SiteError],
+    store: RecordStore | None = None,
     required: bool = False,
     broken: set[str] | None = None,
 ) -> list[Item]:
-    """The entries of a list file that have no problem; the ids of those that have one go into `broken`."""
-    items, found = _parse_items(name, files.get(name), json.dumps(schema, sort_keys=True), required)
+    """The entries of a list file that have no problem (from `store`, when it has this file); the ids of those that
+    have one go into `broken`."""
+    data, schema_json = files.get(name), json.dumps(schema, sort_keys=True)
+    kept = store.items(name, data, schema_json) if store is not None and data is not None else None
+    if kept is not None:
+        return list(kept)
+    items, found = _parse_items(name, data, schema_json, required)
     errors.extend(found)
+    if store is not None and data is not None and items and not found:
+        store.keep_items(name, data, schema_json, items)
     if broken is not None:
         broken.update(
             i.data["id"] for i in items if not i.valid and isinstance(i.data, dict) and isinstance(i.data.get("id"), str)
@@ -536,15 +552,31 @@ def _parse_items(
     # Each entry is checked on its own: one bad entry is reported once, and the others still load.
     item_json = json.dumps(json.loads(schema_json)["items"], sort_keys=True)
     doc.keep_bytes(data or b"")
-    items = []
+    valid = []
     for i, entry in enumerate(doc.value):
         found = schemas.validate_json(entry, item_json, path, _at(doc.mark, i), _at(doc.key_mark, i))
         errors.extend(found)
-        items.append(Item(entry, path, doc, i, valid=not found))
+        valid.append(not found)
+    ranks = _ranks(name, [entry if ok else {} for entry, ok in zip(doc.value, valid, strict=True)])
+    items = [Item(entry, path, doc, i, valid[i], ranks[i]) for i, entry in enumerate(doc.value)]
     _check_unique_ids([i for i in items if i.valid], errors)
     if name == "charts.yaml":
         _check_series_lengths([i for i in items if i.valid], errors)
     return tuple(items), tuple(errors)
+
+
+def _ranks(name: str, entries: list[Any]) -> list[int]:
+    """Each entry's place in reading order: sources by title (then id) and glossary terms by name, both by the
+    Unicode Collation Algorithm (worked out here, once per file, and kept with the parsed file); others as written."""
+    field = {"sources.yaml": "title", "glossary.yaml": "term"}.get(name)
+    if field is None:
+        return list(range(len(entries)))
+    keys = [(collation_key(str(e.get(field, ""))), str(e.get("id", "")) if field == "title" else "") for e in entries]
+    order = sorted(range(len(entries)), key=keys.__getitem__)
+    ranks = [0] * len(entries)
+    for place, i in enumerate(order):
+        ranks[i] = place
+    return ranks
 
 
 def _at(mark: Callable[[Path_], Mark], index: int) -> Callable[[Path_], Mark]:

@@ -150,9 +150,7 @@ def _write_swapped(files: Iterable[tuple[str, bytes | list[bytes] | None]], out:
     _remove(staging)  # the site that was replaced
 
 
-def _write_journal(
-    files: Iterable[tuple[str, bytes | list[bytes] | None]], out: Path, stamp: Stamp, previous: set[str]
-) -> None:
+def _write_journal(files: Iterable[tuple[str, bytes | list[bytes] | None]], out: Path, stamp: Stamp, previous: set[str]) -> None:
     """Write the changed files into the journal, commit the plan, carry it out (see the module's note)."""
     journal = _journal(out)
     journal.mkdir()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from .collation import letter
 from .content import Content, Item, term_id
 
 MAX_ITEMS = {"timeline": 14, "glossary": 18, "bibliography": 24}
@@ -31,14 +29,8 @@ def split_data_pages(content: Content) -> dict[str, list[Part]]:
     events = sorted(content.timeline, key=lambda e: earliest_day(str(e.get("date"))))
     return {
         "timeline": _split("timeline", events, lambda e: str(e.get("date"))[:4], content.config.story_date[:4]),
-        "glossary": _split(
-            "glossary", sorted(content.glossary, key=lambda t: collation_key(str(t.get("term")))), _initial("term")
-        ),
-        "bibliography": _split(
-            "bibliography",
-            sorted(content.sources, key=lambda s: (collation_key(str(s.get("title"))), str(s.get("id")))),
-            _initial("title"),
-        ),
+        "glossary": _split("glossary", sorted(content.glossary, key=_rank), _initial("term")),
+        "bibliography": _split("bibliography", sorted(content.sources, key=_rank), _initial("title")),
     }
 
 
@@ -47,42 +39,8 @@ def earliest_day(date: str) -> str:
     return (date + "-01-01")[:10] if len(date) == 4 else (date + "-01")[:10] if len(date) == 7 else date
 
 
-@functools.cache
-def _collator() -> object:
-    import pyuca  # the Unicode Collation Algorithm: 'Š' sorts with 'S', 'é' with 'e'
-
-    return pyuca.Collator()
-
-
-def collation_key(text: str) -> tuple[int, ...]:
-    """A key that sorts text as the Unicode Collation Algorithm does, ignoring leading quotes and brackets."""
-    text = _without_lead(text)
-    collator: Any = _collator()
-    if text.isascii():  # no two printable ASCII characters form a contraction: a character's elements are its own
-        elements = [e for char in text for e in _elements(char)]
-        return tuple(collator.sort_key_from_collation_elements(elements))
-    return tuple(collator.sort_key(text))
-
-
-@functools.cache
-def _elements(char: str) -> tuple[Any, ...]:
-    """The collation elements of one character (a few hundred at most are ever asked for)."""
-    collator: Any = _collator()
-    return tuple(collator.collation_elements(unicodedata.normalize("NFD", char)))
-
-
-def _without_lead(text: str) -> str:
-    return re.sub(r"^[^\w]+", "", text) or text
-
-
-def letter(text: str) -> str:
-    """The letter a title is filed under: its first letter without accents, in capitals ('Šafařík' → 'S');
-    '#' for digits and anything that is not a letter."""
-    first = _without_lead(text)[:1]
-    if not first or not first.isalpha():
-        return "#"
-    base = unicodedata.normalize("NFKD", first)[0]
-    return base.upper() if base.isalpha() else first.upper()
+def _rank(item: Item) -> int:
+    return item.rank
 
 
 def _initial(key: str) -> Callable[[Item], str]:

@@ -52,7 +52,7 @@ def rebuild_prose(state: State, tree: Tree, options: tuple[str | None, bool]) ->
             return None
         if _mentions(text) != _mentions(record.md_text):
             return None
-        edited[record.address] = dataclasses.replace(record, md_bytes=tree.files[name])
+        edited[record.address] = dataclasses.replace(record, md_bytes=tree.files[name], scanned=None)
     site = _with_records(state.site, edited)
     pages = [p for p in state.pages if p.kind == "record" and p.address in edited]
     urls = Urls(site.content.config.base_url)

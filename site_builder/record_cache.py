@@ -1,25 +1,33 @@
-"""Parsed records kept between builds, in .site-builder-cache/records.json: a fresh `build` after an edit parses
-and validates only the fact files that changed.
+"""Parsed content kept between builds, in .site-builder-cache/parsed.bin: a fresh `build` after an edit parses and
+validates only the files that changed.
 
-An entry is keyed by a hash of everything a parsed record is made from: its fact file, its Markdown file, its
-collection's schema and the engine's own code. Only records that parsed without a problem are kept (a problem is
-always worked out again, with its position). A cache that cannot be read or written only costs time; deleting it
-is always safe.
+Two kinds of entry, each keyed by a hash of everything it is made from and of the engine's own code:
+
+- a record: its fact file, its Markdown file and its collection's schema → its values, facts and the links and
+  citations of its Markdown (`markup.scan`);
+- a data file (sources, timeline, glossary, charts) and its schema → its entries, and their reading order (the
+  Unicode Collation Algorithm, the slowest part of reading sources, is not run again).
+
+Only what parsed without a problem is kept (a problem is always worked out again, with its position). The file is
+`marshal` data (plain values only: loading it cannot run code) and is rewritten only when an entry came or went. A
+cache that cannot be read or written only costs time; deleting it is always safe.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 import os
 from pathlib import Path
 from typing import Any
 
 from .cache import CACHE_DIR, engine_digest
-from .content import Fact, ParsedRecord, Record, RecordJob
+from .content import Fact, Item, ParsedRecord, Record, RecordJob
+from .markup import Mention
 from .yamlfile import Located
 
-RECORDS = "records.json"
+PARSED = "parsed.bin"
+FORMAT = 2  # the layout of an entry; an older file is ignored
 
 
 class RecordStore:
@@ -56,11 +64,32 @@ class RecordStore:
         record, problems = parsed
         if record is None or problems:
             return
-        key = self.key(job)
+        self._use(self.key(job), lambda: _entry(record))
+
+    def items(self, name: str, data: bytes, schema_json: str) -> tuple[Item, ...] | None:
+        """The entries of a data file parsed from exactly these bytes before, if the cache has them."""
+        key = _items_key(name, data, schema_json)
+        entry = self.entries.get(key)
+        try:
+            values, ranks = entry  # type: ignore[misc]
+            if not all(isinstance(v, dict) for v in values) or sorted(ranks) != list(range(len(values))):
+                return None
+        except (TypeError, ValueError):  # not an entry this code wrote: parse the file
+            return None
+        self._use(key, lambda: entry)
+        doc = Located(values, "", f"content/{name}")
+        doc.keep_bytes(data)
+        return tuple(Item(value, doc.path, doc, i, rank=rank) for i, (value, rank) in enumerate(zip(values, ranks, strict=True)))
+
+    def keep_items(self, name: str, data: bytes, schema_json: str, items: tuple[Item, ...]) -> None:
+        """Remember a data file whose every entry parsed without a problem."""
+        self._use(_items_key(name, data, schema_json), lambda: ([i.data for i in items], [i.rank for i in items]))
+
+    def _use(self, key: str, make: Any) -> None:
         if key in self.entries:
             self.used[key] = self.entries[key]
-        else:
-            self.used[key] = _entry(record)
+        elif key not in self.used:
+            self.used[key] = make()
             self.changed = True
 
     def forget_keys(self) -> None:
@@ -68,32 +97,40 @@ class RecordStore:
         self._keys.clear()
 
 
+def _items_key(name: str, data: bytes, schema_json: str) -> str:
+    h = hashlib.blake2b(f"{engine_digest()}\0items\0{name}\0{schema_json}\0".encode(), digest_size=20)
+    h.update(data)
+    return "items:" + h.hexdigest()
+
+
 def load(project: Path) -> RecordStore:
     try:
-        data = json.loads((project / CACHE_DIR / RECORDS).read_bytes())
-    except (OSError, ValueError):
-        data = {}
-    return RecordStore(data if isinstance(data, dict) else {})
+        data = marshal.loads((project / CACHE_DIR / PARSED).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        data = None
+    ok = isinstance(data, tuple) and len(data) == 2 and data[0] == FORMAT and isinstance(data[1], dict)
+    return RecordStore(data[1] if ok else {})
 
 
 def save(project: Path, store: RecordStore) -> None:
-    """Write the records this build used, when they differ from what was read."""
+    """Write the entries this build used, when they differ from what was read."""
     if not store.changed and store.used.keys() == store.entries.keys():
         return
     try:
         cache = project / CACHE_DIR
         cache.mkdir(exist_ok=True)
-        tmp = cache / f"{RECORDS}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(store.used, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, cache / RECORDS)
-    except OSError:
+        tmp = cache / f"{PARSED}.{os.getpid()}.tmp"
+        tmp.write_bytes(marshal.dumps((FORMAT, store.used)))
+        os.replace(tmp, cache / PARSED)
+    except (OSError, ValueError):
         pass
 
 
 def _entry(record: Record) -> dict[str, Any]:
     raw = record.doc.value if record.doc is not None else record.data
     facts = [[list(at), list(f.sources), f.status, f.note, list(f.origin)] for at, f in record.facts.items()]
-    return {"data": record.data, "facts": facts, **({"raw": raw} if raw is not record.data else {})}
+    scanned = [[m.kind, m.target, m.line, m.col] for m in record.mentions()] if record.md_path else []
+    return {"data": record.data, "facts": facts, "scan": scanned, **({"raw": raw} if raw is not record.data else {})}
 
 
 def _record(job: RecordJob, entry: Any) -> Record:
@@ -106,4 +143,5 @@ def _record(job: RecordJob, entry: Any) -> Record:
     record = Record(collection, slug, data, facts, path, doc)
     if md_bytes is not None:
         record.md_bytes, record.md_path = md_bytes, f"content/{collection}/{slug}.md"
+        record.scanned = tuple(Mention(kind, target, line, col) for kind, target, line, col in entry["scan"])
     return record

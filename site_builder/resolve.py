@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Set
+from collections.abc import Callable, Iterable, Iterator, Set
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -118,10 +118,10 @@ def resolve(content: Content, like: Site | None = None) -> tuple[Site, list[Site
                 continue  # the schema check has already reported it
             cites.add(src, record.address, _where, record.yaml_path, record.mark, ("sources", i))
         if record.md_path:
-            _markdown(site, record.address, record.md_text, record.md_path, 1, errors, cites)
+            _markdown(site, record.address, record.mentions(), record.md_path, 1, errors, cites)
 
     for doc, address in _documents(content):
-        _markdown(site, address, doc.body, doc.path, doc.body_line, errors, cites)
+        _markdown(site, address, markup.scan(doc.body), doc.path, doc.body_line, errors, cites)
         for i, src in enumerate(doc.meta.get("sources", [])):
             cites.add(src, address, _fixed, doc.path, *doc.marks.get(("sources", i), (1, 1)))
         for n, fig in enumerate(doc.meta.get("key_figures", [])):
@@ -231,13 +231,13 @@ def _documents(content: Content) -> Iterator[tuple[Document, str]]:
 def _markdown(
     site: Site,
     address: str,
-    text: str,
+    mentions: Iterable[markup.Mention],
     path: str,
     first_line: int,
     errors: list[SiteError],
     cites: _Cites,
 ) -> None:
-    for m in markup.scan(text):
+    for m in mentions:
         line = first_line + m.line - 1
         if m.kind == "cite":
             cites.add(m.target, address, _fixed, path, line, m.col)

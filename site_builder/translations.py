@@ -248,7 +248,7 @@ def _record(
     }
     if not body.strip():
         return dataclasses.replace(record, data=data, facts=facts)
-    return dataclasses.replace(record, data=data, facts=facts, md_bytes=body, md_path=path)
+    return dataclasses.replace(record, data=data, facts=facts, md_bytes=body, md_path=path, scanned=None)
 
 
 def _dotted(at: tuple[str | int, ...]) -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from site_builder import cache
 from site_builder.build import build
 from site_builder.cache import CACHE_DIR
+from site_builder.record_cache import FORMAT, PARSED
 
 from .conftest import edit, read_tree, run_cli
 
@@ -94,13 +96,21 @@ def test_warnings_are_repeated_when_nothing_changed(project: Path) -> None:
     assert second.unchanged and [str(w) for w in second.warnings] == [str(w) for w in first.warnings] != []
 
 
-# --- Parsed records kept between builds (.site-builder-cache/records.json) ---------------------------------------------
+# --- Parsed content kept between builds (.site-builder-cache/parsed.bin) ----------------------------------------------
 
 
-def _records_cache(project: Path) -> dict[str, object]:
-    data = json.loads((project / CACHE_DIR / "records.json").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
+def _parsed_cache(project: Path) -> dict[str, Any]:
+    version, data = marshal.loads((project / CACHE_DIR / PARSED).read_bytes())
+    assert version == FORMAT and isinstance(data, dict)
     return data
+
+
+def _records_cache(project: Path) -> dict[str, Any]:
+    return {k: v for k, v in _parsed_cache(project).items() if not k.startswith("items:")}
+
+
+def _write_parsed_cache(project: Path, entries: dict[str, Any]) -> None:
+    (project / CACHE_DIR / PARSED).write_bytes(marshal.dumps((FORMAT, entries)))
 
 
 def _fresh_build_equals_a_cold_one(project: Path, tmp_path: Path) -> None:
@@ -128,13 +138,21 @@ def test_a_fresh_build_takes_unchanged_records_from_the_cache_and_parses_the_edi
 
 def test_a_wrong_or_foreign_records_cache_is_never_used(project: Path, tmp_path: Path) -> None:
     assert run_cli("build", "--no-search", cwd=project).returncode == 0
-    cache = project / CACHE_DIR / "records.json"
-    entries = _records_cache(project)
+    cache = project / CACHE_DIR / PARSED
+    entries = _parsed_cache(project)
     md = project / "content/companies/beta.md"
     for n, garbage in enumerate(
-        ["not json", "[1, 2]", json.dumps({key: {"data": 1} for key in entries}), json.dumps(dict.fromkeys(entries, 7))]
+        [
+            b"not marshal",
+            marshal.dumps([1, 2]),
+            marshal.dumps((FORMAT - 1, entries)),
+            marshal.dumps((FORMAT, {key: {"data": 1} for key in entries})),
+            marshal.dumps((FORMAT, dict.fromkeys(entries, 7))),
+            marshal.dumps((FORMAT, {k: ([7], [0]) if k.startswith("items:") else v for k, v in entries.items()})),
+            marshal.dumps((FORMAT, {k: (v[0], [0] * len(v[0])) if k.startswith("items:") else v for k, v in entries.items()})),
+        ]
     ):
-        cache.write_text(garbage, encoding="utf-8")
+        cache.write_bytes(garbage)
         md.write_text(md.read_text(encoding="utf-8") + f"\nEdit {n}.\n", encoding="utf-8")  # so the build runs
         _fresh_build_equals_a_cold_one(project, tmp_path)
 
@@ -151,14 +169,32 @@ def test_the_records_cache_is_what_a_fresh_build_reads(project: Path) -> None:
     """Proof that entries are used, not only written: a planted change to alpha's entry shows where beta's edited
     page links to alpha (alpha's own page is kept: its files did not change)."""
     assert run_cli("build", "--no-search", cwd=project).returncode == 0
-    entries = _records_cache(project)
+    entries = _parsed_cache(project)
     (alpha,) = [e for e in entries.values() if isinstance(e, dict) and e["data"].get("title") == "Alpha Motors"]
     alpha["data"]["title"] = "Alpha From The Cache"
-    (project / CACHE_DIR / "records.json").write_text(json.dumps(entries), encoding="utf-8")
+    _write_parsed_cache(project, entries)
     md = project / "content/companies/beta.md"
     md.write_text(md.read_text(encoding="utf-8") + "\nAn edit.\n", encoding="utf-8")
     assert run_cli("build", "--no-search", cwd=project).returncode == 0
     assert b"Alpha From The Cache" in (project / "_site/companies/beta/index.html").read_bytes()
+
+
+def test_the_data_files_cache_is_what_a_fresh_build_reads(project: Path) -> None:
+    """The same proof for sources.yaml: a source's title planted in the cache shows on the bibliography after an edit
+    elsewhere, so its entries were taken from the cache, not parsed again."""
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    entries = _parsed_cache(project)
+    sources = [k for k in entries if k.startswith("items:") and any(e.get("id") == "src-one" for e in entries[k][0])]
+    assert len(sources) == 1, "sources.yaml is kept"
+    for entry in entries[sources[0]][0]:
+        if entry["id"] == "src-one":
+            entry["title"] = "A Title From The Cache"
+    _write_parsed_cache(project, entries)
+    md = project / "content/companies/beta.md"
+    md.write_text(md.read_text(encoding="utf-8") + "\nAn edit.\n", encoding="utf-8")
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    site = read_tree(project / "_site")
+    assert any(b"A Title From The Cache" in data for name, data in site.items() if name.startswith("bibliography/"))
 
 
 def _engine_copy(tmp_path: Path) -> Path:

@@ -8,9 +8,9 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from site_builder.collation import collation_key, letter
 from site_builder.config import singular_of
 from site_builder.labels import CATALOG, Labels
-from site_builder.parts import collation_key, letter
 
 from .conftest import REPO, edit, run_cli
 
@@ -87,6 +87,6 @@ def test_the_quick_collation_of_ascii_titles_is_pyucas_own() -> None:
     rng = random.Random(7)
     titles = ["".join(rng.choice(string.printable[:95]) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
     titles += ["'Quoted' title", "2019 report", "A-B c_d", "x" * 200]
-    from site_builder.parts import _without_lead
+    from site_builder.collation import _without_lead
 
     assert [collation_key(t) for t in titles] == [tuple(collator.sort_key(_without_lead(t))) for t in titles]

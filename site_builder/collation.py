@@ -1,0 +1,54 @@
+"""Sort and file text as readers expect: by the Unicode Collation Algorithm (pyuca), under its first letter."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import Any
+
+
+@functools.cache
+def _collator() -> object:
+    import pyuca  # the Unicode Collation Algorithm: 'Š' sorts with 'S', 'é' with 'e'
+
+    return pyuca.Collator()
+
+
+def collation_key(text: str) -> tuple[int, ...]:
+    """A key that sorts text as the Unicode Collation Algorithm does, ignoring leading quotes and brackets."""
+    text = _without_lead(text)
+    collator: Any = _collator()
+    if text.isascii():  # no two printable ASCII characters form a contraction: a character's weights are its own
+        weights = [_weights(char) for char in text]
+        key: list[int] = []
+        for level in range(4):  # pyuca's sort_key_from_collation_elements, from each character's weights per level
+            if level:
+                key.append(0)
+            for w in weights:
+                key += w[level]
+        return tuple(key)
+    return tuple(collator.sort_key(text))
+
+
+@functools.cache
+def _weights(char: str) -> tuple[tuple[int, ...], ...]:
+    """One character's non-zero collation weights at each of the four levels (a few hundred characters at most
+    are ever asked for)."""
+    collator: Any = _collator()
+    elements = collator.collation_elements(unicodedata.normalize("NFD", char))
+    return tuple(tuple(e[level] for e in elements if len(e) > level and e[level]) for level in range(4))
+
+
+def _without_lead(text: str) -> str:
+    return re.sub(r"^[^\w]+", "", text) or text
+
+
+def letter(text: str) -> str:
+    """The letter a title is filed under: its first letter without accents, in capitals ('Šafařík' → 'S');
+    '#' for digits and anything that is not a letter."""
+    first = _without_lead(text)[:1]
+    if not first or not first.isalpha():
+        return "#"
+    base = unicodedata.normalize("NFKD", first)[0]
+    return base.upper() if base.isalpha() else first.upper()
