@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +41,20 @@ class Result:
     state: State | None = None  # what an in-memory build was made from, for the next one
 
 
+@contextlib.contextmanager
+def few_collections() -> Iterator[None]:
+    """Run the cycle collector rarely while building. A build makes millions of objects that live until it ends,
+    and the collector's default pace walks them all again and again: 0.6 s of a 2.2 s one-edit build at 10,000
+    records. Garbage without cycles is freed as always; the usual pace comes back afterwards."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+@few_collections()
 def build(
     project: Path,
     out: Path,
@@ -80,6 +96,7 @@ def same_pages(fingerprints: dict[str, str], previous: dict[str, str], out: Path
     return frozenset(f for f, fp in fingerprints.items() if previous.get(f) == fp and (out / f).is_file())
 
 
+@few_collections()
 def build_files(
     tree: Tree, base_url: str | None = None, strict: bool = False, workers: int = 1, previous: Result | None = None
 ) -> Result:
