@@ -75,7 +75,6 @@ class Stages:
 def stages(project: Path, out: Path, workers: int | None, warm: bool = False) -> tuple[Stages, list[Any], list[Any]]:
     """A build, stage by stage, as build() does it (strict, no search index): cold, or with `warm` from the cache and
     output the last build left (pages whose fingerprint is unchanged are linked, not rendered)."""
-    from site_builder import record_cache
     from site_builder.build import resolve_references, same_pages, validate
     from site_builder.cache import CACHE_DIR, build_key, previous_fingerprints, save_fingerprints
     from site_builder.fingerprint import fingerprints as make_fingerprints
@@ -98,9 +97,9 @@ def stages(project: Path, out: Path, workers: int | None, warm: bool = False) ->
     if stamp is not None and stamp.key == key:
         raise SystemExit("nothing changed since the last build: edit an input first")
     tree = s.run("read the input tree", lambda: read_tree(project))
-    parsed = s.run("load parsed-record cache", lambda: record_cache.load(project))
     content, problems = s.run(
-        f"validate (parse + schema check, {workers} workers)", lambda: validate(tree, None, workers, parsed)
+        f"validate (parse + schema check, {workers} workers; load and save the parsed-content cache)",
+        lambda: validate(tree, None, workers, project),
     )
     sites, warnings = s.run("resolve references", lambda: resolve_references(content, problems, True))
     pages = s.run("plan pages", lambda: plan_pages(sites))
@@ -120,9 +119,11 @@ def stages(project: Path, out: Path, workers: int | None, warm: bool = False) ->
         lambda: list(extra_files(sites, pages, urls, tree.under("static"), unchanged)),
     )
     stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
-    s.run("write site (staging folder, swap)", lambda: write_site(iter(files + extras), out, project, stamp, search=False))
+    s.run(
+        "write site (journal, or staging folder and swap)",
+        lambda: write_site(iter(files + extras), out, project, stamp, search=False),
+    )
     s.run("save page fingerprints", lambda: save_fingerprints(project, key, fps))
-    s.run("save parsed-record cache", lambda: record_cache.save(project, parsed))
     return s, sites, pages
 
 

@@ -11,15 +11,15 @@ from pathlib import Path
 
 from . import record_cache
 from .cache import build_key, previous_fingerprints, save_fingerprints
+from .collation import release as release_collation
 from .content import Content, parse_content
 from .downloads import Data, joined
 from .errors import BuildFailed, SiteError
 from .fingerprint import fingerprints as make_fingerprints
 from .output import Stamp, check_output, read_stamp, recover, write_site
 from .pages import Page, plan_pages
-from .parallel import default_workers
+from .parallel import default_workers, give_back_memory
 from .prose_edits import State, rebuild_prose
-from .record_cache import RecordStore
 from .render import extra_files, render_pages
 from .resolve import Site, resolve
 from .translations import localise, read_translations, stale
@@ -77,8 +77,7 @@ def build(
         return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], time.perf_counter() - started, unchanged=True)
     tree = read_tree(project, content=content_dir)
     workers = default_workers() if workers is None else workers
-    parsed = record_cache.load(project)
-    content, problems = validate(tree, base_url, workers, parsed)
+    content, problems = validate(tree, base_url, workers, project)
     sites, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(sites)
     fingerprints = make_fingerprints(sites, pages, tree, options)
@@ -87,7 +86,6 @@ def build(
     stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
     save_fingerprints(project, key, fingerprints)
-    record_cache.save(project, parsed)  # last: writing it while the site is made would add to the peak memory
     return Result({}, len(pages), warnings, time.perf_counter() - started, rendered=_rendered(pages, unchanged))
 
 
@@ -131,11 +129,15 @@ def _rendered(pages: list[Page], kept: frozenset[str]) -> int:
     return sum(output_file(p.path) not in kept for p in pages)
 
 
-def validate(
-    tree: Tree, base_url: str | None, workers: int = 1, parsed: RecordStore | None = None
-) -> tuple[Content, list[SiteError]]:
-    """Parse and check every content file; stop only when the site's settings are unusable."""
+def validate(tree: Tree, base_url: str | None, workers: int = 1, project: Path | None = None) -> tuple[Content, list[SiteError]]:
+    """Parse and check every content file; stop only when the site's settings are unusable. With `project`, files
+    parsed by an earlier build are taken from its cache, which is then brought up to date (here, so that what it
+    holds is let go before pages are made)."""
+    parsed = record_cache.load(project) if project is not None else None
     content, errors = parse_content(tree, base_url, workers, parsed)
+    if project is not None and parsed is not None:
+        record_cache.save(project, parsed)
+    release_collation()  # its table is only needed to parse sources and glossary
     if content is None:
         raise BuildFailed(errors)
     return content, errors
@@ -178,4 +180,5 @@ def render(
                 progress(done, len(todo))
             yield item
     yield from ((name, None) for name in sorted(unchanged))
+    give_back_memory()  # what rendering freed, before the downloads are made
     yield from extra_files(sites, pages, urls, tree.under("static"), unchanged)

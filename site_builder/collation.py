@@ -52,3 +52,9 @@ def letter(text: str) -> str:
         return "#"
     base = unicodedata.normalize("NFKD", first)[0]
     return base.upper() if base.isalpha() else first.upper()
+
+
+def release() -> None:
+    """Let go of the collation table (about 10 MB) and the weights worked out from it, until they are needed again."""
+    _collator.cache_clear()
+    _weights.cache_clear()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import gc
 import multiprocessing
 import os
@@ -27,6 +30,7 @@ def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) ->
         yield from map(fn, items)
         return
     _work = (fn, items)
+    give_back_memory()  # what parsing freed is not copied into, nor counted in, every worker
     gc.freeze()  # the site is shared with the forked workers: keep the collector from touching (and copying) its pages
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
@@ -36,6 +40,22 @@ def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) ->
     finally:
         _work = None
         gc.unfreeze()
+
+
+def give_back_memory() -> None:
+    """Return the memory the process has freed to the system (glibc keeps it otherwise); elsewhere, nothing."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c") if os.name == "posix" else None
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
 
 
 def _run(span: tuple[int, int]) -> list[Any]:
