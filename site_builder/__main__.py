@@ -1,7 +1,5 @@
 """Run the command line: python -m site_builder."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()
