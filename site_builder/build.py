@@ -9,8 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import record_cache
-from .cache import build_key, previous_fingerprints, save_fingerprints
+from .cache import build_key, load_parsed, previous_fingerprints, save_fingerprints, save_parsed
 from .collation import release as release_collation
 from .content import Content, parse_content
 from .downloads import Data, joined
@@ -133,10 +132,10 @@ def validate(tree: Tree, base_url: str | None, workers: int = 1, project: Path |
     """Parse and check every content file; stop only when the site's settings are unusable. With `project`, files
     parsed by an earlier build are taken from its cache, which is then brought up to date (here, so that what it
     holds is let go before pages are made)."""
-    parsed = record_cache.load(project) if project is not None else None
+    parsed = load_parsed(project) if project is not None else None
     content, errors = parse_content(tree, base_url, workers, parsed)
     if project is not None and parsed is not None:
-        record_cache.save(project, parsed)
+        save_parsed(project, parsed)
     release_collation()  # its table is only needed to parse sources and glossary
     if content is None:
         raise BuildFailed(errors)

@@ -19,7 +19,7 @@ from .tree import Tree
 from .yamlfile import Located, Mark, Path_
 
 if TYPE_CHECKING:
-    from .record_cache import RecordStore
+    from .cache import RecordStore
 
 FACT_KEYS = {"value", "sources", "status", "note"}
 STATUSES = ("unconfirmed", "weak")

@@ -11,8 +11,7 @@ import pytest
 
 from site_builder import cache
 from site_builder.build import build
-from site_builder.cache import CACHE_DIR
-from site_builder.record_cache import FORMAT, PARSED
+from site_builder.cache import CACHE_DIR, FORMAT, PARSED
 
 from .conftest import edit, read_tree, run_cli
 
