@@ -752,12 +752,20 @@ def goals(results: list[dict[str, Any]], peers: bool) -> list[str]:
         c = last["nochange"][-1]["changed"]
         what = f"{c['changed']} files with new bytes, {c['rewritten_same_bytes']} rewritten with the same bytes"
         out.append(f"| no change rewrites nothing | {what} | {verdict(c['changed'] == 0 and c['rewritten_same_bytes'] == 0)} |")
+    # Issue 16: a one-edit build, in a fresh process too, within a tenth of Hugo's cold build; serve within 50 ms.
     if last.get("edit"):
         ed = med(last["edit"], "wall_s")
-        out.append(f"| one edit ≤ 50 ms, fresh `build` process | {1000 * ed:.0f} ms | {verdict(ed <= 0.050)} |")
+        figure = f"{1000 * ed:.0f} ms" + (f" = {ed / hugo:.2f} × Hugo cold" if hugo else "")
+        out.append(
+            f"| one edit ≤ 0.1 × Hugo cold, fresh `build` process | {figure} | {verdict(ed <= 0.1 * hugo if hugo else None)} |"
+        )
     if last.get("inprocess"):
         ip = statistics.median(last["inprocess"]["edit_s"])
-        out.append(f"| one edit ≤ 50 ms, in-process `site_builder.build.build()` | {1000 * ip:.0f} ms | {verdict(ip <= 0.050)} |")
+        figure = f"{1000 * ip:.0f} ms" + (f" = {ip / hugo:.2f} × Hugo cold" if hugo else "")
+        out.append(
+            f"| one edit ≤ 0.1 × Hugo cold, in-process `site_builder.build.build()` | {figure} "
+            f"| {verdict(ip <= 0.1 * hugo if hugo else None)} |"
+        )
         if last["inprocess"].get("serve_edit_s"):
             sv = statistics.median(last["inprocess"]["serve_edit_s"])
             out.append(f"| one edit ≤ 50 ms, serve's in-memory rebuild | {1000 * sv:.0f} ms | {verdict(sv <= 0.050)} |")

@@ -27,7 +27,6 @@ from typing import Any
 
 from . import __version__
 from .content import Fact, Item, ParsedRecord, Record, RecordJob
-from .markup import Mention
 from .theme import theme_files
 from .tree import input_paths, layout
 from .yamlfile import Located
@@ -243,7 +242,9 @@ def save_parsed(project: Path, store: RecordStore) -> None:
 def _entry(record: Record) -> dict[str, Any]:
     raw = record.doc.value if record.doc is not None else record.data
     facts = [[list(at), list(f.sources), f.status, f.note, list(f.origin)] for at, f in record.facts.items()]
-    scanned = [[m.kind, m.target, m.line, m.col] for m in record.mentions()] if record.md_path else []
+    scanned = (
+        record.scanned if record.scanned is not None else tuple((m.kind, m.target, m.line, m.col) for m in record.mentions())
+    )
     return {"data": record.data, "facts": facts, "scan": scanned, **({"raw": raw} if raw is not record.data else {})}
 
 
@@ -257,5 +258,5 @@ def _record(job: RecordJob, entry: Any) -> Record:
     record = Record(collection, slug, data, facts, path, doc)
     if md_bytes is not None:
         record.md_bytes, record.md_path = md_bytes, f"content/{collection}/{slug}.md"
-        record.scanned = tuple(Mention(kind, target, line, col) for kind, target, line, col in entry["scan"])
+        record.scanned = tuple((str(kind), str(target), int(line), int(col)) for kind, target, line, col in entry["scan"])
     return record

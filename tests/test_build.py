@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -312,3 +313,18 @@ def test_long_data_pages_are_split_into_parts_and_addresses_follow(project: Path
     assert "<h1>Sources: Z</h1>" in second and '<li id="extra-20">' in second
     assert '<a href="/fixture/bibliography/z/#extra-20">Zebra report 20</a>' in page(out, "companies/beta/index.html")
     assert check_links(read_tree(out), Urls("https://example.github.io/fixture/")) == []
+
+
+def test_a_build_gives_back_the_collectors_usual_pace(project: Path) -> None:
+    """A build runs the cycle collector rarely (its objects live until it ends); afterwards, failed or not, the
+    process has its own pace back."""
+    gc.set_threshold(700, 10, 10)
+    try:
+        build(project, project / "_site", search=False)
+        assert gc.get_threshold() == (700, 10, 10)
+        edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: [not, text]")
+        with pytest.raises(BuildFailed):
+            build(project, project / "_site", search=False)
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(700, 10, 10)
