@@ -10,6 +10,7 @@ from .collation import letter
 from .content import Content, Item, term_id
 
 MAX_ITEMS = {"timeline": 14, "glossary": 18, "bibliography": 24}
+LONGEST = 10  # a group (a year, a letter) of more than LONGEST × MAX_ITEMS entries is cut into parts of that many
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ def _initial(key: str) -> Callable[[Item], str]:
 
 
 def _split(kind: str, items: list[Item], group: Callable[[Item], str], first: str = "") -> list[Part]:
-    """Whole groups (a year, a letter) packed into parts of at most MAX_ITEMS, in order; the part holding the
-    group `first` (if any) is the one published at /<kind>/."""
+    """Whole groups (a year, a letter) packed into parts of at most MAX_ITEMS, in order (a very long group cut); the
+    part holding the group `first` (if any) is the one published at /<kind>/."""
     groups: list[tuple[str, list[Item]]] = []
     for item in items:
         key = group(item)
@@ -57,6 +58,7 @@ def _split(kind: str, items: list[Item], group: Callable[[Item], str], first: st
             groups[-1][1].append(item)
         else:
             groups.append((key, [item]))
+    groups = [cut for key, members in groups for cut in _cut(kind, key, members)]
     packed: list[tuple[list[str], list[Item]]] = []
     for key, members in groups:
         if packed and len(packed[-1][1]) + len(members) <= MAX_ITEMS[kind]:
@@ -64,7 +66,7 @@ def _split(kind: str, items: list[Item], group: Callable[[Item], str], first: st
             packed[-1][1].extend(members)
         else:
             packed.append(([key], list(members)))
-    front = next((i for i, (keys, _) in enumerate(packed) if first and first in keys), 0)
+    front = next((i for i, (keys, _) in enumerate(packed) if first and any(k.split(" ")[0] == first for k in keys)), 0)
     parts = []
     for i, (keys, members) in enumerate(packed or [([], [])]):
         label = "" if not keys else keys[0] if len(keys) == 1 else f"{keys[0]}–{keys[-1]}"
@@ -72,6 +74,15 @@ def _split(kind: str, items: list[Item], group: Callable[[Item], str], first: st
         path = f"{kind}/" if i == front else f"{kind}/{slug}/"
         parts.append(Part(kind, i, label, path, tuple(members)))
     return parts
+
+
+def _cut(kind: str, key: str, members: list[Item]) -> list[tuple[str, list[Item]]]:
+    """A group too long for one page (thousands of sources under one letter) as numbered groups, 'T (1)', 'T (2)' …;
+    others as they are."""
+    size = LONGEST * MAX_ITEMS[kind]
+    if len(members) <= size:
+        return [(key, members)]
+    return [(f"{key} ({n})", members[i : i + size]) for n, i in enumerate(range(0, len(members), size), 1)]
 
 
 def split_like(content: Content, like: dict[str, list[Part]]) -> dict[str, list[Part]]:

@@ -328,3 +328,25 @@ def test_a_build_gives_back_the_collectors_usual_pace(project: Path) -> None:
         assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(700, 10, 10)
+
+
+def test_a_letter_too_long_for_one_page_is_cut_into_numbered_parts(project: Path) -> None:
+    """600 sources under Z: three parts of at most 240 (LONGEST × MAX_ITEMS), 'Z (1)' to 'Z (3)', in order, each
+    source on exactly one of them and its address leading there."""
+    from site_builder.parts import LONGEST, MAX_ITEMS
+
+    size, count = LONGEST * MAX_ITEMS["bibliography"], 600
+    with (project / "content/sources.yaml").open("a") as f:
+        for i in range(count):
+            f.write(f"- id: zz-{i:03d}\n  title: Zebra report {i:03d}\n")
+    cites = " ".join(f"[@zz-{i:03d}]" for i in range(count))
+    edit(project / "content/companies/beta.md", "[@src-two].", f"[@src-two]. {cites} See [[sources/zz-599]].")
+    out = project / "_site"
+    build(project, out, search=False)
+    parts = [page(out, f"bibliography/z-{n}/index.html") for n in (1, 2, 3)]
+    assert [p.count('<li id="zz-') for p in parts] == [size, size, count - 2 * size]
+    assert [f"<h1>Sources: Z ({n})</h1>" in p for n, p in enumerate(parts, 1)] == [True, True, True]
+    assert '<li id="zz-000">' in parts[0] and '<li id="zz-599">' in parts[2]
+    assert '<a href="/fixture/bibliography/z-2/">Z (2)</a>' in page(out, "bibliography/index.html")
+    assert '<a href="/fixture/bibliography/z-3/#zz-599">Zebra report 599</a>' in page(out, "companies/beta/index.html")
+    assert check_links(read_tree(out), Urls("https://example.github.io/fixture/")) == []
