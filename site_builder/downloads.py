@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -65,13 +64,9 @@ def data_files(site: Site, urls: Urls, keep: frozenset[str] = frozenset()) -> It
             yield csv_path, _csv(content.schemas.get(coll.name, {}), records, site, urls)
     if DATASET not in keep:
         head = {"title": content.config.title, "url": urls.absolute(""), "licence": licence}
-        rest = {
-            "sources": [s.data for s in content.sources],
-            "timeline": [i.data for i in content.timeline],
-            "glossary": [i.data for i in content.glossary],
-            "charts": [i.data for i in content.charts],
-        }
-        yield DATASET, _object([*_fields(head), ("collections", _object(everything, newline=False)), *_fields(rest)])
+        lists = {"sources": content.sources, "timeline": content.timeline, "glossary": content.glossary, "charts": content.charts}
+        rest = [(name, _array([i.data for i in items])) for name, items in lists.items()]
+        yield DATASET, _object([*_fields(head), ("collections", _object(everything, newline=False)), *rest])
 
 
 def joined(data: Data) -> bytes:
@@ -125,6 +120,15 @@ def _fields(data: dict[str, Any]) -> list[tuple[str, Data]]:
     return [(k, _dumps(v).encode()) for k, v in data.items()]
 
 
+def _array(values: list[Any]) -> list[bytes]:
+    """A JSON array, in pieces, one per value: 26,000 sources are never one string (twice over, as text and bytes)."""
+    pieces = [b"["]
+    for n, value in enumerate(values):
+        pieces += [b",", _dumps(value).encode()] if n else [_dumps(value).encode()]
+    pieces.append(b"]")
+    return pieces
+
+
 def _object(fields: list[tuple[str, Data]], newline: bool = True) -> list[bytes]:
     """A JSON object, in pieces, from keys and already serialised values (which can be megabytes)."""
     pieces = [b"{"]
@@ -135,11 +139,10 @@ def _object(fields: list[tuple[str, Data]], newline: bool = True) -> list[bytes]
     return pieces
 
 
-def _csv(schema: dict[str, Any], records: list[Record], site: Site, urls: Urls) -> bytes:
+def _csv(schema: dict[str, Any], records: list[Record], site: Site, urls: Urls) -> list[bytes]:
     """One row per record: scalar fields as they are, lists joined with '; ', nested values as JSON."""
     fields = [k for k in schema.get("properties", {}) if k not in ("sources",)]
-    buffer = io.BytesIO()
-    out = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=True)  # encoded as written: one copy
+    out = _Pieces()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["id", "url", *fields, "sources"])
     for r in records:
@@ -154,4 +157,15 @@ def _csv(schema: dict[str, Any], records: list[Record], site: Site, urls: Urls) 
                 row.append("" if value is None else str(value))
         row.append("; ".join(sorted(_cited(r))))
         writer.writerow(row)
-    return buffer.getvalue()
+    return out.pieces
+
+
+class _Pieces:
+    """A file-like target for the csv module that keeps each row encoded, as a piece: the file is never one copy."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+
+    def write(self, text: str) -> int:
+        self.pieces.append(text.encode("utf-8"))
+        return len(text)
