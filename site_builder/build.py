@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -90,7 +91,8 @@ def build(
 
 def same_pages(fingerprints: dict[str, str], previous: dict[str, str], out: Path) -> frozenset[str]:
     """Pages whose inputs are those of the page already in `out`: they are kept, not rendered again."""
-    return frozenset(f for f, fp in fingerprints.items() if previous.get(f) == fp and (out / f).is_file())
+    folder = os.fspath(out)  # os.path, not pathlib: 20,000 files at 10,000 records
+    return frozenset(f for f, fp in fingerprints.items() if previous.get(f) == fp and os.path.isfile(os.path.join(folder, f)))
 
 
 @few_collections()

@@ -162,10 +162,10 @@ def _write_journal(files: Iterable[tuple[str, bytes | list[bytes] | None]], out:
         for name, data in files:
             _check_inside(name)
             names.add(name)
-            if data is None or _same_bytes(os.path.join(out, name), data):
-                if name in previous and os.path.isfile(os.path.join(out, name)):
-                    continue
-                data = Path(out, name).read_bytes() if data is None else data  # kept, but missing: a bug elsewhere
+            if data is None:  # kept: the build has seen that the old site has it
+                continue
+            if name in previous and _same_bytes(os.path.join(out, name), data):
+                continue
             entry = str(len(put))
             with open(journal / entry, "wb") as f:
                 f.writelines([data] if isinstance(data, bytes) else data)
