@@ -103,9 +103,9 @@ def stages(project: Path, out: Path, workers: int | None, warm: bool = False) ->
     )
     sites, warnings = s.run("resolve references", lambda: resolve_references(content, problems, True))
     pages = s.run("plan pages", lambda: plan_pages(sites))
-    fps = s.run("fingerprints", lambda: make_fingerprints(sites, pages, tree, options))
-    previous = stamp.key if stamp else None
-    unchanged = s.run("compare with previous", lambda: same_pages(fps, previous_fingerprints(project, previous), out))
+    before = previous_fingerprints(project, stamp.key if stamp else None)
+    fps = s.run("fingerprints", lambda: make_fingerprints(sites, pages, tree, options, before))
+    unchanged = s.run("compare with previous", lambda: same_pages(fps.files, before.files, out))
     urls = Urls(sites[0].content.config.base_url)
 
     def pages_of(site: Any) -> list[Any]:

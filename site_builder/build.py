@@ -80,8 +80,9 @@ def build(
     content, problems = validate(tree, base_url, workers, project)
     sites, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(sites)
-    fingerprints = make_fingerprints(sites, pages, tree, options)
-    unchanged = same_pages(fingerprints, previous_fingerprints(project, stamp.key if stamp else None), out)
+    previous = previous_fingerprints(project, stamp.key if stamp else None)
+    fingerprints = make_fingerprints(sites, pages, tree, options, previous)
+    unchanged = same_pages(fingerprints.files, previous.files, out)
     files = render(sites, pages, tree, workers, unchanged, progress)
     stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
@@ -114,7 +115,7 @@ def build_files(
     content, problems = validate(tree, base_url, workers)
     sites, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(sites)
-    fingerprints = make_fingerprints(sites, pages, tree, {"base_url": base_url, "strict": strict})
+    fingerprints = make_fingerprints(sites, pages, tree, {"base_url": base_url, "strict": strict}).files
     old = previous.fingerprints if previous else {}
     kept = frozenset(f for f, fp in fingerprints.items() if old.get(f) == fp and previous and f in previous.files)
     files = {

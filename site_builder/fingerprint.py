@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from . import cache
-from .cache import engine_digest
+from .cache import Fingerprints, engine_digest
 from .content import Record
 from .downloads import DATASET, collection_paths, record_path
 from .labels import LOCALES
@@ -29,13 +30,16 @@ from .views import sort_records
 SITE_WIDE = ("content/site.yaml", "content/sources.yaml", "content/glossary.yaml", "content/charts.yaml")
 
 
-def fingerprints(sites: list[Site], pages: list[Page], tree: Tree, options: dict[str, object]) -> dict[str, str]:
-    """Output file → hash of everything it is made from, for every page (of every edition) and download."""
+def fingerprints(
+    sites: list[Site], pages: list[Page], tree: Tree, options: dict[str, object], previous: Fingerprints | None = None
+) -> Fingerprints:
+    """Every page's (of every edition) and download's fingerprint; record pages whose halves are unchanged since
+    `previous` keep theirs."""
     digest = _Digests(tree.files)  # a fact file is read by its page, its collection's page and its downloads
-    result = data_fingerprints(sites[0], tree, options, digest)
+    result = Fingerprints(data_fingerprints(sites[0], tree, options, digest))
     for site in sites:
         mine = [p for p in pages if p.language == site.language.prefix]
-        result |= page_fingerprints(site, mine, tree, options, digest)
+        page_fingerprints(site, mine, tree, options, digest, previous, result)
     return result
 
 
@@ -60,9 +64,15 @@ class _Digests:
 
 
 def page_fingerprints(
-    site: Site, pages: list[Page], tree: Tree, options: dict[str, object], digest: _Digests | None = None
+    site: Site,
+    pages: list[Page],
+    tree: Tree,
+    options: dict[str, object],
+    digest: _Digests | None = None,
+    previous: Fingerprints | None = None,
+    into: Fingerprints | None = None,
 ) -> dict[str, str]:
-    """Output file → hash of everything its page reads."""
+    """Output file → hash of everything its page reads (also added to `into`, with the halves of record pages')."""
     content = site.content
     files = tree.files
     digest = digest or _Digests(files)
@@ -89,12 +99,22 @@ def page_fingerprints(
     every_target = _hash([(a, t.path, t.title) for a, t in sorted(site.targets.items())])
     indexes = _Indexes(site, outgoing, digest, every_target)
     every_citation = _hash(sorted(site.cited_by.items()))
+    # What a record page reads from the whole site: the shared inputs, every title and path, every link.
+    sitewide = _text_hash([shared, every_target, *(t for r in site.refs for t in (r.source, r.target, r.via))])
+    into = into if into is not None else Fingerprints()
+    into.sitewide[site.prefix] = sitewide
+    same_site = previous is not None and previous.sitewide.get(site.prefix) == sitewide
     result = {}
     for page in pages:
         own: list[Any] = [page.path, page.part, dates.get(page.address, "")]
         address = page.address
         if page.kind == "record":
             own += [digest(name) for name in _files(site, records[address])]
+            file, own_hash = output_file(page.path), _text_hash(map(str, own))
+            into.own[file] = own_hash
+            if same_site and previous is not None and previous.own.get(file) == own_hash and file in previous.files:
+                result[file] = previous.files[file]
+                continue
         elif page.kind == "collection":
             own.append(indexes.page(address, page.part))
         elif page.kind in ("page", "home"):
@@ -109,6 +129,7 @@ def page_fingerprints(
         own.append([(a, site.targets[a].path, site.targets[a].title) for a in links if a in site.targets])
         own.append([(r.source, r.via, site.targets[r.source].title) for r in site.backlinks(address) if r.source in site.targets])
         result[output_file(page.path)] = _hash([shared, own])
+    into.files |= result
     return result
 
 
@@ -169,6 +190,12 @@ def data_fingerprints(site: Site, tree: Tree, options: dict[str, object], digest
     data_files = [digest(f"content/{name}.yaml") for name in ("sources", "timeline", "glossary", "charts")]
     result[DATASET] = _hash([*base, data_files, collections])
     return result
+
+
+def _text_hash(texts: Iterable[str]) -> str:
+    """A quick hash of many short texts, in order (each after its length, so that no two lists give the same input).
+    The refs of a resolved site come in the same order for the same content: a new order is a change, to be safe."""
+    return hashlib.blake2b("".join(f"{len(t)}:{t}" for t in texts).encode(), digest_size=20).hexdigest()
 
 
 def _hash(value: Any) -> str:

@@ -168,3 +168,26 @@ def test_downloads_are_written_again_only_when_what_they_read_changed(project: P
         "data/dataset.json",
     }
     assert b"cell maker" in (out / "companies/beta/index.json").read_bytes()
+
+
+@pytest.mark.parametrize("name", list(EDITS))
+def test_fingerprints_kept_from_the_last_build_are_those_worked_out_afresh(project: Path, name: str) -> None:
+    """A record page whose inputs are unchanged keeps its last fingerprint (cache.Fingerprints): after every kind of
+    edit, the fingerprints so made equal those worked out from nothing, for every page and download."""
+    from site_builder.build import resolve_references, validate
+    from site_builder.fingerprint import fingerprints
+    from site_builder.pages import plan_pages
+    from site_builder.tree import read_tree as read_project
+
+    def made(previous: object = None) -> object:
+        tree = read_project(project)
+        sites, _ = resolve_references(*validate(tree, None), strict=False)
+        return fingerprints(sites, plan_pages(sites), tree, {}, previous)  # type: ignore[arg-type]
+
+    before = made()
+    EDITS[name](project)
+    kept, afresh = made(before), made()
+    assert kept == afresh, name
+    if name == "record text":  # the proof that fingerprints are kept, not worked out again: a planted one survives
+        before.files["companies/alpha/index.html"] = "planted"  # type: ignore[attr-defined]
+        assert made(before).files["companies/alpha/index.html"] == "planted"  # type: ignore[attr-defined]

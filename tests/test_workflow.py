@@ -237,7 +237,7 @@ def test_a_page_made_with_other_labels_is_not_kept(project: Path, tmp_path: Path
     tree = read_project(project)
     sites, _ = resolve_references(*validate(tree, None), strict=False)
     pages = plan_pages(sites)
-    made = fingerprint.fingerprints(sites, pages, tree, {})
+    made = fingerprint.fingerprints(sites, pages, tree, {}).files
     monkeypatch.setattr(fingerprint, "catalogs_digest", lambda: "another engine's labels")
-    again = fingerprint.fingerprints(sites, pages, tree, {})
+    again = fingerprint.fingerprints(sites, pages, tree, {}).files
     assert all(again[name] != made[name] for name in made if name.endswith(".html"))
