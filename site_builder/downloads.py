@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from .content import Record
@@ -24,7 +24,18 @@ def collection_paths(name: str) -> tuple[str, str]:
     return f"{name}/index.json", f"{name}/index.csv"
 
 
-Data = bytes | list[bytes]  # a file's bytes, or its bytes in pieces (a large file is never joined in memory)
+class Stream:
+    """A file's bytes made piece by piece while it is written (and made again if it is read twice): a download of
+    many megabytes is never held whole, nor in pieces."""
+
+    def __init__(self, make: Callable[[], Iterator[bytes]]) -> None:
+        self.make = make
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.make()
+
+
+Data = bytes | list[bytes] | Stream  # a file's bytes, in pieces, or made as it is written (never joined in memory)
 
 
 def data_files(site: Site, urls: Urls, keep: frozenset[str] = frozenset()) -> Iterator[tuple[str, Data]]:
@@ -33,13 +44,13 @@ def data_files(site: Site, urls: Urls, keep: frozenset[str] = frozenset()) -> It
     content = site.content
     sources = content.sources_by_id
     licence = {"name": content.config.licence_name, "url": content.config.licence_url}
-    # Each record is serialised once and its text reused in its collection's file and in the dataset: JSON is
-    # compositional, so the bytes are those of serialising the whole structure, without holding it all as objects.
-    everything: list[tuple[str, Data]] = []
+    # Each record is serialised once for its own file and its collection's (JSON is compositional: the bytes are
+    # those of serialising the whole structure, without holding it all as objects), and again, as it is written,
+    # for the dataset, so that no more than one collection's records are held at a time.
     for coll in content.config.collections:
         records = content.records.get(coll.name, [])
         json_path, csv_path = collection_paths(coll.name)
-        whole = json_path not in keep or DATASET not in keep  # the collection's records are needed as one list
+        whole = json_path not in keep  # the collection's records are needed as one list
         texts = []
         for r in records:
             path = record_path(site, r)
@@ -51,22 +62,27 @@ def data_files(site: Site, urls: Urls, keep: frozenset[str] = frozenset()) -> It
             if path not in keep:
                 cited = {s: sources[s].data for s in sorted(_cited(r)) if s in sources}
                 yield path, _json({**data, "licence": licence, "bibliography": cited})
-        array = [b"["]  # the records' texts themselves, with commas between: never joined into one copy
-        for n, text in enumerate(texts):
-            array += [b",", text] if n else [text]
-        array.append(b"]")
-        del texts
-        everything.append((coll.name, array))
         if json_path not in keep:
             head = {"collection": coll.name, "title": coll.title, "licence": licence}
-            yield json_path, _object([*_fields(head), ("records", array)])
+            yield json_path, list(_object([*_fields(head), ("records", _joined_array(texts))]))
+        del texts
         if csv_path not in keep:
             yield csv_path, _csv(content.schemas.get(coll.name, {}), records, site, urls)
     if DATASET not in keep:
-        head = {"title": content.config.title, "url": urls.absolute(""), "licence": licence}
-        lists = {"sources": content.sources, "timeline": content.timeline, "glossary": content.glossary, "charts": content.charts}
-        rest = [(name, _array([i.data for i in items])) for name, items in lists.items()]
-        yield DATASET, _object([*_fields(head), ("collections", _object(everything, newline=False)), *rest])
+        yield DATASET, Stream(lambda: _dataset(site, urls, licence))
+
+
+def _dataset(site: Site, urls: Urls, licence: dict[str, str]) -> Iterator[bytes]:
+    """The whole dataset's bytes, piece by piece: each record and entry is serialised as it is written."""
+    content = site.content
+    head = {"title": content.config.title, "url": urls.absolute(""), "licence": licence}
+    collections = [
+        (c.name, _array(_dumps(record_json(site, r, urls)) for r in content.records.get(c.name, [])))
+        for c in content.config.collections
+    ]
+    lists = {"sources": content.sources, "timeline": content.timeline, "glossary": content.glossary, "charts": content.charts}
+    rest = [(name, _array(_dumps(i.data) for i in items)) for name, items in lists.items()]
+    yield from _object([*_fields(head), ("collections", _object(collections, newline=False)), *rest])
 
 
 def joined(data: Data) -> bytes:
@@ -116,27 +132,36 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def _fields(data: dict[str, Any]) -> list[tuple[str, Data]]:
-    return [(k, _dumps(v).encode()) for k, v in data.items()]
+def _fields(data: dict[str, Any]) -> list[tuple[str, Iterable[bytes]]]:
+    return [(k, [_dumps(v).encode()]) for k, v in data.items()]
 
 
-def _array(values: list[Any]) -> list[bytes]:
-    """A JSON array, in pieces, one per value: 26,000 sources are never one string (twice over, as text and bytes)."""
+def _joined_array(texts: list[bytes]) -> list[bytes]:
+    """A JSON array of serialised values, in pieces: the texts themselves, with commas between."""
     pieces = [b"["]
-    for n, value in enumerate(values):
-        pieces += [b",", _dumps(value).encode()] if n else [_dumps(value).encode()]
+    for n, text in enumerate(texts):
+        pieces += [b",", text] if n else [text]
     pieces.append(b"]")
     return pieces
 
 
-def _object(fields: list[tuple[str, Data]], newline: bool = True) -> list[bytes]:
-    """A JSON object, in pieces, from keys and already serialised values (which can be megabytes)."""
-    pieces = [b"{"]
+def _array(texts: Iterable[str]) -> Iterator[bytes]:
+    """A JSON array of serialised values, made piece by piece as it is read."""
+    yield b"["
+    for n, text in enumerate(texts):
+        if n:
+            yield b","
+        yield text.encode()
+    yield b"]"
+
+
+def _object(fields: Sequence[tuple[str, Iterable[bytes]]], newline: bool = True) -> Iterator[bytes]:
+    """A JSON object, piece by piece, from keys and already serialised values (which can be megabytes)."""
+    yield b"{"
     for n, (key, value) in enumerate(fields):
-        pieces += [b"," if n else b"", _dumps(key).encode(), b":"]
-        pieces += [value] if isinstance(value, bytes) else value
-    pieces.append(b"}\n" if newline else b"}")
-    return pieces
+        yield (b"," if n else b"") + _dumps(key).encode() + b":"
+        yield from value
+    yield b"}\n" if newline else b"}"
 
 
 def _csv(schema: dict[str, Any], records: list[Record], site: Site, urls: Urls) -> list[bytes]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -96,11 +97,13 @@ def page_fingerprints(
         outgoing.setdefault(ref.source, set()).add(ref.target)
     records = content.records_by_address
     # Pages that gather many records (home, data pages) are few: they depend on every title and path.
-    every_target = _hash([(a, t.path, t.title) for a, t in sorted(site.targets.items())])
+    every_target = _text_hash(x for a in sorted(site.targets) for x in (a, site.targets[a].path, site.targets[a].title))
     indexes = _Indexes(site, outgoing, digest, every_target)
-    every_citation = _hash(sorted(site.cited_by.items()))
+    cited = site.cited_by
+    every_citation = _text_hash(x for s in sorted(cited) for x in (s, str(len(cited[s])), *cited[s]))
     # What a record page reads from the whole site: the shared inputs, every title and path, every link.
-    sitewide = _text_hash([shared, every_target, *(t for r in site.refs for t in (r.source, r.target, r.via))])
+    every_link = (x for r in site.refs for x in (r.source, r.target, r.via))
+    sitewide = _text_hash(itertools.chain((shared, every_target), every_link))
     into = into if into is not None else Fingerprints()
     into.sitewide[site.prefix] = sitewide
     same_site = previous is not None and previous.sitewide.get(site.prefix) == sitewide
@@ -193,9 +196,13 @@ def data_fingerprints(site: Site, tree: Tree, options: dict[str, object], digest
 
 
 def _text_hash(texts: Iterable[str]) -> str:
-    """A quick hash of many short texts, in order (each after its length, so that no two lists give the same input).
-    The refs of a resolved site come in the same order for the same content: a new order is a change, to be safe."""
-    return hashlib.blake2b("".join(f"{len(t)}:{t}" for t in texts).encode(), digest_size=20).hexdigest()
+    """A hash of many short texts, in order (each after its length, so that no two lists give the same input), fed
+    one by one: tens of thousands of titles are never one string. The refs of a resolved site come in the same order
+    for the same content: a new order is a change, to be safe."""
+    h = hashlib.blake2b(digest_size=20)
+    for t in texts:
+        h.update(f"{len(t)}:{t}".encode())
+    return h.hexdigest()
 
 
 def _hash(value: Any) -> str:

@@ -94,11 +94,18 @@ def unsafe_output(out: Path, project: Path) -> str:
     return ""
 
 
+File = tuple[str, bytes | Iterable[bytes] | None]  # a path in the site, and its bytes, its pieces, or None: kept
+
+
 def write_site(
-    files: Iterable[tuple[str, bytes | list[bytes] | None]], out: Path, project: Path, stamp: Stamp = Stamp(), search: bool = True
+    files: Iterable[File],
+    out: Path,
+    project: Path,
+    stamp: Stamp = Stamp(),
+    search: bool = True,
 ) -> None:
     """Put the new site at `out`: through a journal, when only the changed files need writing, else by a swap.
-    Each file is (path, bytes); (path, None) keeps the old site's file."""
+    Each file is (path, bytes, or pieces that can be read more than once); (path, None) keeps the old site's file."""
     check_output(out, project)
     out = Path(os.path.abspath(out))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +138,7 @@ def write_site(
         ) from None
 
 
-def _write_swapped(files: Iterable[tuple[str, bytes | list[bytes] | None]], out: Path, stamp: Stamp, search: bool) -> None:
+def _write_swapped(files: Iterable[File], out: Path, stamp: Stamp, search: bool) -> None:
     """Write every file into a fresh folder beside `out`, then swap it into place in one step."""
     staging = out.with_name(f".{out.name}.new-{os.getpid()}")
     made: set[str] = set()  # folders already created in the new site
@@ -152,7 +159,9 @@ def _write_swapped(files: Iterable[tuple[str, bytes | list[bytes] | None]], out:
     _remove(staging)  # the site that was replaced
 
 
-def _write_journal(files: Iterable[tuple[str, bytes | list[bytes] | None]], out: Path, stamp: Stamp, previous: set[str]) -> None:
+def _write_journal(
+    files: Iterable[tuple[str, bytes | Iterable[bytes] | None]], out: Path, stamp: Stamp, previous: set[str]
+) -> None:
     """Write the changed files into the journal, commit the plan, carry it out (see the module's note)."""
     journal = _journal(out)
     journal.mkdir()
@@ -243,7 +252,7 @@ def _inside(name: str) -> bool:
     return bool(name) and not name.startswith("/") and ".." not in parts and "" not in parts[:-1]
 
 
-def _put(new_site: str, old_site: str, name: str, data: bytes | list[bytes] | None, made: set[str]) -> None:
+def _put(new_site: str, old_site: str, name: str, data: bytes | Iterable[bytes] | None, made: set[str]) -> None:
     """Write one file into the new site; a file the previous site already holds (data None, or the
     same bytes) is hard-linked from it instead, so what did not change is not rewritten."""
     target, previous = os.path.join(new_site, name), os.path.join(old_site, name)
@@ -262,7 +271,7 @@ def _put(new_site: str, old_site: str, name: str, data: bytes | list[bytes] | No
         f.writelines([data] if isinstance(data, bytes) else data)
 
 
-def _same_bytes(path: str, data: bytes | list[bytes]) -> bool:
+def _same_bytes(path: str, data: bytes | Iterable[bytes]) -> bool:
     pieces = [data] if isinstance(data, bytes) else data
     try:
         with open(path, "rb") as f:
