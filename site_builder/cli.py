@@ -197,6 +197,7 @@ def _deploy(args: argparse.Namespace) -> int:
         force=args.force,
         base_url=args.base_url,
         content=content,
+        named=Path(args.content),
     )
 
 

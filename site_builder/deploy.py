@@ -12,7 +12,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ from .build import build
 from .check import check_links
 from .errors import BuildFailed, SiteError
 from .output import MARKER
+from .tree import relabel
 from .urls import Urls
 
 FALLBACK_NAME = "site_builder"
@@ -44,15 +45,18 @@ def deploy(
     force: bool = False,
     base_url: str | None = None,
     content: Path | None = None,
+    named: Path | None = None,
 ) -> int:
-    """Build the site and publish it to `remote`/`branch`; 0 when published, 1 (and nothing published) otherwise."""
+    """Build the site and publish it to `remote`/`branch`; 0 when published, 1 (and nothing published) otherwise.
+    Problems name the content folder as `named` (the --content the user gave), if given."""
+    show = (lambda errors: relabel(errors, named)) if named is not None else list
     try:
-        _deploy(project.resolve(), remote, branch, message, force, base_url, (content or project / "content").resolve())
+        _deploy(project.resolve(), remote, branch, message, force, base_url, (content or project / "content").resolve(), show)
     except BuildFailed as exc:
-        _fail(exc.report())
+        _fail(BuildFailed(show(exc.errors)).report())
         return 1
     except SiteError as exc:
-        _fail(str(exc))
+        _fail(str(show([exc])[0]))
         return 1
     return 0
 
@@ -62,13 +66,20 @@ def _fail(text: str) -> None:
 
 
 def _deploy(
-    project: Path, remote: str, branch: str, message: str | None, force: bool, base_url: str | None, content: Path
+    project: Path,
+    remote: str,
+    branch: str,
+    message: str | None,
+    force: bool,
+    base_url: str | None,
+    content: Path,
+    show: Callable[[list[SiteError]], list[SiteError]],
 ) -> None:
     remote_url = _check_repository(project, remote, branch)
     with tempfile.TemporaryDirectory(prefix="site_builder-deploy-") as tmp:
         site = Path(tmp).resolve() / "site"
         result = build(project, site, base_url=base_url, content_dir=content)
-        for warning in result.warnings:
+        for warning in show(result.warnings):
             print(f"warning: {warning}", file=sys.stderr)
         base, cname = _settings(content, base_url)
         files = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}

@@ -325,3 +325,14 @@ def test_base_url_must_match_the_github_pages_address(repo: Path, origin: Path, 
 )
 def test_github_pages_url(url: str, expected: str) -> None:
     assert github_pages_url(url) == expected
+
+
+def test_a_content_folder_given_with_content_is_named_in_problems(repo: Path, origin: Path, env: dict[str, str]) -> None:
+    """`deploy --content story`: a problem names story/…, the folder the user gave, as `build` does."""
+    (repo / "content").rename(repo / "story")
+    broken = repo / "story" / "companies" / "beta.yaml"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("title: Beta Batteries", "title: Beta: Batteries"))
+    done = deploy(repo, env, "--content", "story")
+    assert_clean_failure(done, "story/companies/beta.yaml:1:", "Build failed: 1 error")
+    assert "content/companies" not in done.stderr
+    assert tip(origin, env) is None
