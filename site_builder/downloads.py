@@ -64,7 +64,7 @@ def data_files(site: Site, urls: Urls, keep: frozenset[str] = frozenset()) -> It
                 yield path, _json({**data, "licence": licence, "bibliography": cited})
         if json_path not in keep:
             head = {"collection": coll.name, "title": coll.title, "licence": licence}
-            yield json_path, list(_object([*_fields(head), ("records", _joined_array(texts))]))
+            yield json_path, list(_object([*_fields(head), ("records", _array(texts))]))
         del texts
         if csv_path not in keep:
             yield csv_path, _csv(content.schemas.get(coll.name, {}), records, site, urls)
@@ -77,11 +77,11 @@ def _dataset(site: Site, urls: Urls, licence: dict[str, str]) -> Iterator[bytes]
     content = site.content
     head = {"title": content.config.title, "url": urls.absolute(""), "licence": licence}
     collections = [
-        (c.name, _array(_dumps(record_json(site, r, urls)) for r in content.records.get(c.name, [])))
+        (c.name, _array(_dumps(record_json(site, r, urls)).encode() for r in content.records.get(c.name, [])))
         for c in content.config.collections
     ]
     lists = {"sources": content.sources, "timeline": content.timeline, "glossary": content.glossary, "charts": content.charts}
-    rest = [(name, _array(_dumps(i.data) for i in items)) for name, items in lists.items()]
+    rest = [(name, _array(_dumps(i.data).encode() for i in items)) for name, items in lists.items()]
     yield from _object([*_fields(head), ("collections", _object(collections, newline=False)), *rest])
 
 
@@ -136,22 +136,13 @@ def _fields(data: dict[str, Any]) -> list[tuple[str, Iterable[bytes]]]:
     return [(k, [_dumps(v).encode()]) for k, v in data.items()]
 
 
-def _joined_array(texts: list[bytes]) -> list[bytes]:
-    """A JSON array of serialised values, in pieces: the texts themselves, with commas between."""
-    pieces = [b"["]
-    for n, text in enumerate(texts):
-        pieces += [b",", text] if n else [text]
-    pieces.append(b"]")
-    return pieces
-
-
-def _array(texts: Iterable[str]) -> Iterator[bytes]:
-    """A JSON array of serialised values, made piece by piece as it is read."""
+def _array(texts: Iterable[bytes]) -> Iterator[bytes]:
+    """A JSON array of serialised values, piece by piece: the texts themselves, with commas between."""
     yield b"["
     for n, text in enumerate(texts):
         if n:
             yield b","
-        yield text.encode()
+        yield text
     yield b"]"
 
 

@@ -159,9 +159,7 @@ def _write_swapped(files: Iterable[File], out: Path, stamp: Stamp, search: bool)
     _remove(staging)  # the site that was replaced
 
 
-def _write_journal(
-    files: Iterable[tuple[str, bytes | Iterable[bytes] | None]], out: Path, stamp: Stamp, previous: set[str]
-) -> None:
+def _write_journal(files: Iterable[File], out: Path, stamp: Stamp, previous: set[str]) -> None:
     """Write the changed files into the journal, commit the plan, carry it out (see the module's note)."""
     journal = _journal(out)
     journal.mkdir()
