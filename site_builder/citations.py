@@ -31,7 +31,9 @@ class Citations:
             ref = self.refs[source_id] = Reference(len(self.refs) + 1, self.sources[source_id])
         anchor = f"cite-{ref.number}-{len(ref.backrefs) + 1}"
         ref.backrefs.append(anchor)
-        return f'<sup class="cite" id="{anchor}" data-pagefind-ignore><a href="#ref-{ref.number}">[{ref.number}]</a></sup>'
+        # The word joiner (U+2060) keeps a citation on the line of the word or citation before it: without it a phone
+        # wraps between ")" and "[8]", or between "[8]" and "[10]", and a line starts with a citation.
+        return f'<sup class="cite" id="{anchor}" data-pagefind-ignore><a href="#ref-{ref.number}">\u2060[{ref.number}]</a></sup>'
 
     def status(self, source_ids: Sequence[str], status: str = "") -> str:
         """The marker a fact earns: its own status, else 'weak' when every one of its sources is weak."""

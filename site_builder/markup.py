@@ -162,8 +162,9 @@ class _SiteExtension(Extension):
             md.inlinePatterns.deregister("html")
         md.preprocessors.register(_ChartPreprocessor(md, hooks), "site_charts", 25)
         md.inlinePatterns.register(_LinkProcessor(LINK.pattern, md, hooks), "site_link", 178)
-        # The space before a citation goes too, so a line never starts with "[13]".
-        md.inlinePatterns.register(_CiteProcessor(r"[ \t]*" + CITE.pattern, md, hooks), "site_cite", 177)
+        # The space before a citation goes too, and so does a line break in the source ("…maker\n[@s46]"), which
+        # would show as a space: the citation sits on its word.
+        md.inlinePatterns.register(_CiteProcessor(r"[ \t]*\n?[ \t]*" + CITE.pattern, md, hooks), "site_cite", 177)
         md.inlinePatterns.register(_FlagProcessor(FLAG.pattern, md, hooks), "site_flag", 176)
         md.treeprocessors.register(_QuickInline(md), "inline", 20)  # replaces Python-Markdown's own
         md.treeprocessors.register(_HeadingIds(md, hooks), "site_heading_ids", 6)  # before the table of contents (5)
