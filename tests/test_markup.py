@@ -118,6 +118,21 @@ def test_a_citation_keeps_to_its_word() -> None:
     assert "half of it<sup>[1:s1]</sup> and the rest." in html
 
 
+def test_a_citation_on_the_next_source_line_keeps_to_its_word() -> None:
+    """A line break in the source before a citation would show as a space, and let a phone start a line with it."""
+    html = markup.render("a Chinese battery maker\n[@s1], and the rest.", hooks()).html
+    assert "a Chinese battery maker<sup>[1:s1]</sup>, and the rest." in html
+
+
+def test_a_citation_cannot_start_a_line() -> None:
+    """The word joiner that opens each citation forbids a line break before it (Unicode line breaking, LB11)."""
+    from site_builder.citations import Citations
+    from site_builder.content import Item
+
+    citations = Citations({"s1": Item({"id": "s1", "title": "T"}, "content/sources.yaml")}, lambda status: "")
+    assert ">\u2060[1]</a></sup>" in citations.cite("s1")
+
+
 def test_a_code_span_never_crosses_a_blank_line() -> None:
     """Found by the fuzzer: a lone backtick hid a later link from scan(), which Markdown then rendered."""
     text = "`## History\n\nWith [[`companies/beta]] and [@s1]."
