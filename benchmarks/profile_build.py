@@ -76,12 +76,13 @@ def stages(project: Path, out: Path, workers: int | None, warm: bool = False) ->
     """A build, stage by stage, as build() does it (strict, no search index): cold, or with `warm` from the cache and
     output the last build left (pages whose fingerprint is unchanged are linked, not rendered)."""
     from site_builder.build import resolve_references, same_pages, validate
-    from site_builder.cache import CACHE_DIR, build_key, previous_fingerprints, save_fingerprints
+    from site_builder.cache import CACHE_DIR, Pages, build_key, previous_pages, save_pages
     from site_builder.fingerprint import fingerprints as make_fingerprints
     from site_builder.output import Stamp, check_output, read_stamp, write_site
     from site_builder.pages import plan_pages
     from site_builder.parallel import default_workers
     from site_builder.render import extra_files, render_pages
+    from site_builder.splice import Woven
     from site_builder.tree import read_tree
     from site_builder.urls import Urls, output_file
 
@@ -94,7 +95,7 @@ def stages(project: Path, out: Path, workers: int | None, warm: bool = False) ->
     check_output(out, project)
     key = s.run("build key (stat and hash every input)", lambda: build_key(project, options))
     stamp = read_stamp(out)
-    if stamp is not None and stamp.key == key:
+    if stamp is not None and stamp.key == key.value:
         raise SystemExit("nothing changed since the last build: edit an input first")
     tree = s.run("read the input tree", lambda: read_tree(project))
     content, problems = s.run(
@@ -103,14 +104,16 @@ def stages(project: Path, out: Path, workers: int | None, warm: bool = False) ->
     )
     sites, warnings = s.run("resolve references", lambda: resolve_references(content, problems, True))
     pages = s.run("plan pages", lambda: plan_pages(sites))
-    before = previous_fingerprints(project, stamp.key if stamp else None)
-    fps = s.run("fingerprints", lambda: make_fingerprints(sites, pages, tree, options, before))
-    unchanged = s.run("compare with previous", lambda: same_pages(fps.files, before.files, out))
+    stamp_key = stamp.key if stamp else None
+    before = previous_pages(project, stamp_key)
+    fps = s.run("fingerprints", lambda: make_fingerprints(sites, pages, tree, options, before.fingerprints))
+    unchanged = s.run("compare with previous", lambda: same_pages(fps.files, before.fingerprints.files, out))
+    woven = Woven(project, key.value) if len(sites) == 1 else None
     urls = Urls(sites[0].content.config.base_url)
 
     def pages_of(site: Any) -> list[Any]:
         mine = [p for p in pages if p.language == site.language.prefix and output_file(p.path) not in unchanged]
-        return [f for f in render_pages(site, mine, tree.under("templates"), urls, workers)]
+        return [f for f in render_pages(site, mine, tree.under("templates"), urls, workers, woven)]
 
     files: list[Any] = s.run(f"render pages ({workers} workers)", lambda: [f for site in sites for f in pages_of(site)])
     files += [(name, None) for name in sorted(unchanged)]  # kept: linked from the previous output
@@ -118,12 +121,14 @@ def stages(project: Path, out: Path, workers: int | None, warm: bool = False) ->
         "extra files (static, sitemap, downloads, feed)",
         lambda: list(extra_files(sites, pages, urls, tree.under("static"), unchanged)),
     )
-    stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
+    stamp = Stamp(key.value, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     s.run(
         "write site (journal, or staging folder and swap)",
         lambda: write_site(iter(files + extras), out, project, stamp, search=False),
     )
-    s.run("save page fingerprints", lambda: save_fingerprints(project, key, fps))
+    s.run("save page fingerprints", lambda: save_pages(project, key.value, Pages(fps, key.rest, woven.shared if woven else b"")))
+    if woven is not None:
+        s.run("save prose notes", lambda: woven.finish(project, stamp_key, unchanged, tree.files))
     return s, sites, pages
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .cache import build_key, load_parsed, previous_fingerprints, save_fingerprints, save_parsed
+from .cache import Key, NoteWriter, Pages, build_key, load_parsed, previous_pages, save_pages, save_parsed
 from .collation import release as release_collation
 from .content import Content, parse_content
 from .downloads import Data, joined
@@ -22,8 +23,9 @@ from .parallel import default_workers, give_back_memory
 from .prose_edits import State, rebuild_prose
 from .render import extra_files, render_pages
 from .resolve import Site, resolve
+from .splice import Woven, splice
 from .translations import localise, read_translations, stale
-from .tree import Tree, read_tree
+from .tree import Tree, layout, read_tree
 from .urls import Urls, output_file
 
 
@@ -39,6 +41,7 @@ class Result:
     rendered: int = -1  # pages rendered (the others were unchanged and kept); -1 when not counted
     fingerprints: dict[str, str] = field(default_factory=dict)  # output file -> hash of what its page reads
     state: State | None = None  # what an in-memory build was made from, for the next one
+    quick: bool = False  # made by the quick prose path (splice.py): only edited prose was rendered
 
 
 @contextlib.contextmanager
@@ -73,21 +76,45 @@ def build(
     options: dict[str, object] = {"base_url": base_url, "strict": strict, "search": search}
     key = build_key(project, options, content_dir)
     stamp = read_stamp(out)
-    if stamp is not None and stamp.key == key:
+    if stamp is not None and stamp.key == key.value:
         return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], time.perf_counter() - started, unchanged=True)
+    built = stamp.key if stamp else None  # the key of the build that made the output
+    previous = previous_pages(project, built)
+    quick = splice_prose(project, out, content_dir, key, stamp, previous) if stamp and not search else None
+    if quick is not None:
+        return dataclasses.replace(quick, seconds=time.perf_counter() - started)
+    key = dataclasses.replace(key, prose={})  # its 10,000 hashes are not needed again: let go before workers fork
     tree = read_tree(project, content=content_dir)
     workers = default_workers() if workers is None else workers
     content, problems = validate(tree, base_url, workers, project)
     sites, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(sites)
-    previous = previous_fingerprints(project, stamp.key if stamp else None)
-    fingerprints = make_fingerprints(sites, pages, tree, options, previous)
-    unchanged = same_pages(fingerprints.files, previous.files, out)
-    files = render(sites, pages, tree, workers, unchanged, progress)
-    stamp = Stamp(key, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
+    fingerprints = make_fingerprints(sites, pages, tree, options, previous.fingerprints)
+    unchanged = same_pages(fingerprints.files, previous.fingerprints.files, out)
+    woven = Woven(project, key.value) if len(sites) == 1 else None  # how record pages weave in their prose
+    files = render(sites, pages, tree, workers, unchanged, progress, woven)
+    stamp = Stamp(key.value, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
-    save_fingerprints(project, key, fingerprints)
+    save_pages(project, key.value, Pages(fingerprints, key.rest, woven.shared if woven else b""))
+    if woven is not None:
+        woven.finish(project, built, unchanged, tree.files)
     return Result({}, len(pages), warnings, time.perf_counter() - started, rendered=_rendered(pages, unchanged))
+
+
+def splice_prose(project: Path, out: Path, content_dir: Path | None, key: Key, stamp: Stamp, previous: Pages) -> Result | None:
+    """The quick path when only record prose changed (splice.py): those pages made anew and written; else None."""
+    spliced = splice(project, layout(project, content_dir), out, key, previous, stamp.key)
+    if spliced is None or stamp.files is None:
+        return None
+    files, fingerprints, notes = spliced
+    kept = ((f, None) for f in stamp.files if f not in files)
+    write_site([*files.items(), *kept], out, project, replace(stamp, key=key.value), search=False)
+    save_pages(project, key.value, replace(previous, fingerprints=fingerprints))
+    writer = NoteWriter(project, key.value)
+    for note in notes:
+        writer.add(note)
+    writer.commit()
+    return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], 0.0, rendered=len(files), quick=True)
 
 
 def same_pages(fingerprints: dict[str, str], previous: dict[str, str], out: Path) -> frozenset[str]:
@@ -169,14 +196,16 @@ def render(
     workers: int,
     unchanged: frozenset[str] = frozenset(),
     progress: Callable[[int, int], None] | None = None,
+    woven: Woven | None = None,
 ) -> Iterator[tuple[str, Data | None]]:
-    """Every output file as (path, bytes), lazily and in order; (path, None) for an unchanged file to keep."""
+    """Every output file as (path, bytes), lazily and in order; (path, None) for an unchanged file to keep. With
+    `woven`, how each record page rendered weaves in its prose is noted there (one edition only)."""
     urls = Urls(sites[0].content.config.base_url)
     todo = [p for p in pages if output_file(p.path) not in unchanged]
     done = 0
     for site in sites:
         mine = [p for p in todo if p.language == site.language.prefix]
-        for item in render_pages(site, mine, tree.under("templates"), urls, workers):
+        for item in render_pages(site, mine, tree.under("templates"), urls, workers, woven):
             done += 1
             if progress:
                 progress(done, len(todo))

@@ -10,8 +10,9 @@ from; a result whose key does not match is never used, and deleting the folder i
   of reading sources, is not run again). Only what parsed without a problem is kept (a problem is always worked
   out again, with its position). The file is `marshal` data (plain values: loading it cannot run code) and is
   rewritten only when an entry came or went.
-- **Page fingerprints** (`pages.json`): what each page and download of the output was made from
-  (fingerprint.py), trusted only for the output whose marker carries the same key.
+- **Pages** (`pages.bin`, `marshal` too): what each page and download of the output was made from (fingerprint.py),
+  and how each record page's Markdown was woven into it (splice.py); trusted only for the output whose marker
+  carries the same key.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ import hashlib
 import json
 import marshal
 import os
+import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import __version__
 from .content import Fact, Item, ParsedRecord, Record, RecordJob
@@ -59,16 +62,31 @@ def catalogs_digest(locales: Path) -> str:
     return h.hexdigest()
 
 
-def build_key(project: Path, options: dict[str, object], content: Path | None = None) -> str:
+PROSE = re.compile(r"content/[^/]+/[^/]+\.md")  # where a record's Markdown may be (splice.py's files)
+
+
+@dataclass(frozen=True)
+class Key:
+    """A build's key (`value`), a hash of everything it reads; the same hash of all but the Markdown files directly in
+    a content folder (`rest`), and those files' content hashes (`prose`): what splice.py's quick path compares."""
+
+    value: str
+    rest: str
+    prose: dict[str, str]
+
+
+def build_key(project: Path, options: dict[str, object], content: Path | None = None) -> Key:
     """A hash of everything a build reads: file contents (the theme's too), engine version, options and the git commit."""
     where = layout(project, content)
     cache = where.root / CACHE_DIR
     old: dict[str, list[object]] = _load(cache / MANIFEST)
     manifest: dict[str, list[object]] = {}
-    digest = hashlib.sha256(json.dumps([engine_digest(), options, _git_head(where.root)], sort_keys=True).encode())
+    head = hashlib.sha256(json.dumps([engine_digest(), options, _git_head(where.root)], sort_keys=True).encode())
     if where.theme is None:  # a theme that is not on disk (a zipped install) has no stamps: hash its bytes
         for rel, data in sorted(theme_files().items()):
-            digest.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+            head.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+    whole, rest = head.copy(), head.copy()
+    prose: dict[str, str] = {}
     for rel, path in input_paths(where):  # a theme file, then the project's own of the same name, if any
         stat = os.lstat(path)
         size, mtime = stat.st_size, stat.st_mtime_ns
@@ -80,10 +98,15 @@ def build_key(project: Path, options: dict[str, object], content: Path | None = 
         else:  # a link to a folder, say: the build reports it; here its target is what counts
             content_hash = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()
         manifest[path] = [size, mtime, content_hash]
-        digest.update(f"{rel}\0{content_hash}\n".encode())
+        line = f"{rel}\0{content_hash}\n".encode()
+        whole.update(line)
+        if PROSE.fullmatch(rel):
+            prose[rel] = content_hash
+        else:
+            rest.update(line)
     if manifest != old:
         _save(cache, manifest)
-    return digest.hexdigest()
+    return Key(whole.hexdigest(), rest.hexdigest(), prose)
 
 
 def _git_head(project: Path) -> str:
@@ -115,7 +138,7 @@ def _save(cache: Path, manifest: dict[str, list[object]]) -> None:
         pass
 
 
-PAGES = "pages.json"
+PAGES = "pages.bin"
 
 
 @dataclass
@@ -130,28 +153,104 @@ class Fingerprints:
     own: dict[str, str] = field(default_factory=dict)
 
 
-def previous_fingerprints(project: Path, output_key: str | None) -> Fingerprints:
-    """The fingerprints of the build that made the current output (none if the output is another's)."""
-    data = _load(project / CACHE_DIR / PAGES)
-    if not output_key or data.get("key") != output_key:
-        return Fingerprints()
-    sections = [data.get(name) for name in ("pages", "sitewide", "own")]
-    if not all(isinstance(s, dict) and all(isinstance(v, str) for v in s.values()) for s in sections):
-        return Fingerprints()
-    return Fingerprints(*sections)  # type: ignore[arg-type]
+@dataclass
+class Pages:
+    """What the cache knows of the pages in the output: their fingerprints; and for the quick prose path (splice.py)
+    the key of every input but the Markdown (`rest`) and what renders every record's Markdown alike (`shared`)."""
+
+    fingerprints: Fingerprints = field(default_factory=Fingerprints)
+    rest: str = ""
+    shared: bytes = b""
 
 
-def save_fingerprints(project: Path, key: str, fingerprints: Fingerprints) -> None:
-    """Remember which inputs made each page of the output just written."""
+def previous_pages(project: Path, output_key: str | None) -> Pages:
+    """What the build that made the current output left (nothing if the output is another's)."""
+    try:
+        data = marshal.loads((project / CACHE_DIR / PAGES).read_bytes())
+        if not output_key or data["key"] != output_key:
+            return Pages()
+        sections = [data[name] for name in ("pages", "sitewide", "own")]
+        if not all(isinstance(s, dict) and all(isinstance(v, str) for v in s.values()) for s in sections):
+            return Pages()
+        rest, shared = data["rest"], data["shared"]
+        return Pages(Fingerprints(*sections), rest, shared) if isinstance(rest, str) and isinstance(shared, bytes) else Pages()
+    except (OSError, ValueError, EOFError, TypeError, KeyError):
+        return Pages()
+
+
+def save_pages(project: Path, key: str, pages: Pages) -> None:
+    """Remember what made each page of the output just written (under its key)."""
+    fp = pages.fingerprints
+    kept = {"key": key, "pages": fp.files, "sitewide": fp.sitewide, "own": fp.own, "rest": pages.rest, "shared": pages.shared}
     try:
         cache = project / CACHE_DIR
         cache.mkdir(exist_ok=True)
         tmp = cache / f"{PAGES}.{os.getpid()}.tmp"
-        kept = {"key": key, "pages": fingerprints.files, "sitewide": fingerprints.sitewide, "own": fingerprints.own}
-        tmp.write_text(json.dumps(kept, sort_keys=True), encoding="utf-8")
+        tmp.write_bytes(marshal.dumps(kept))
         os.replace(tmp, cache / PAGES)
-    except OSError:
+    except (OSError, ValueError):
         pass
+
+
+NOTES = "notes.bin"
+Note = tuple[str, str, str, bytes]  # output file ('' for none), its Markdown, the Markdown's hash, how it was woven in
+
+
+class NoteWriter:
+    """Notes of record pages, written into the cache as they come (a build's notes are megabytes, not kept in
+    memory): a stream of marshal records, the key first. `commit` puts the file in place; until then (and if the
+    build fails) the notes of the output's build stay."""
+
+    def __init__(self, project: Path, key: str) -> None:
+        self.folder = project / CACHE_DIR
+        self.tmp = self.folder / f"{NOTES}.{os.getpid()}.tmp"
+        self.key = key
+        self.file: BinaryIO | None = None
+        self.failed = False
+
+    def add(self, note: Note) -> None:
+        if self.failed:
+            return
+        try:
+            if self.file is None:
+                self.folder.mkdir(exist_ok=True)
+                self.file = open(self.tmp, "wb")  # noqa: SIM115 (closed by commit)
+                marshal.dump((FORMAT, self.key), self.file)
+            marshal.dump(note, self.file)
+        except (OSError, ValueError):  # a cache that cannot be written only costs speed
+            self.failed = True
+            if self.file is not None:
+                self.file.close()
+                self.tmp.unlink(missing_ok=True)
+
+    def commit(self) -> None:
+        if self.file is None or self.failed:
+            return
+        try:
+            self.file.close()
+            os.replace(self.tmp, self.folder / NOTES)
+        except OSError:
+            pass
+        finally:
+            self.file = None
+
+
+def read_notes(project: Path, key: str | None) -> Iterator[Note]:
+    """The notes the build with `key` left, one by one (none if the cache holds another build's)."""
+    try:
+        with open(project / CACHE_DIR / NOTES, "rb") as f:
+            if not key or marshal.load(f) != (FORMAT, key):
+                return
+            while True:
+                try:
+                    note = marshal.load(f)
+                except EOFError:
+                    return
+                if not (isinstance(note, tuple) and len(note) == 4):
+                    return
+                yield note
+    except (OSError, ValueError, TypeError, EOFError):
+        return
 
 
 PARSED = "parsed.bin"

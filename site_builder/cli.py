@@ -157,7 +157,10 @@ def _build(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     _warn(result.warnings, args)
-    print(f"Built {result.pages} pages in {result.seconds:.2f} s{' (nothing changed)' if result.unchanged else ''}")
+    note = " (nothing changed)" if result.unchanged else ""
+    if result.quick:
+        note = f" (only prose changed: {result.rendered} page{'s' if result.rendered != 1 else ''} rendered)"
+    print(f"Built {result.pages} pages in {result.seconds:.2f} s{note}")
     return 0
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from . import markup
 from .content import Record
 from .pages import Page
 from .render import render_pages
 from .resolve import Site
+from .splice import mentions
 from .tree import Tree
 from .urls import Urls
 
@@ -50,7 +50,7 @@ def rebuild_prose(state: State, tree: Tree, options: tuple[str | None, bool]) ->
             text = tree.files[name].decode("utf-8-sig")
         except UnicodeDecodeError:
             return None
-        if _mentions(text) != _mentions(record.md_text):
+        if mentions(text) != mentions(record.md_text):
             return None
         edited[record.address] = dataclasses.replace(record, md_bytes=tree.files[name], scanned=None)
     site = _with_records(state.site, edited)
@@ -58,11 +58,6 @@ def rebuild_prose(state: State, tree: Tree, options: tuple[str | None, bool]) ->
     urls = Urls(site.content.config.base_url)
     files = dict(render_pages(site, pages, tree.under("templates"), urls))
     return State(tree, site, state.pages, options), files
-
-
-def _mentions(text: str) -> list[tuple[str, str]]:
-    """What a text links to and cites, in order, without where (positions only matter for errors)."""
-    return [(m.kind, m.target) for m in markup.scan(text)]
 
 
 def _with_records(site: Site, edited: dict[str, Record]) -> Site:

@@ -19,10 +19,12 @@ from .pages import Page, versions
 from .parallel import map_ordered
 from .resolve import Site
 from .schema import editor_schema
+from .splice import Woven, note, shared, shows_body_once
 from .urls import Urls, output_file
 from .views import Views
 
 NOJEKYLL = ".nojekyll"
+Rendered = tuple[bytes | None, tuple[str, str, str, int, int] | None, tuple[str, str, bytes] | None]  # page, error, note
 
 
 class _TreeLoader(jinja2.BaseLoader):
@@ -84,14 +86,19 @@ def _environment(
 
 
 def render_pages(
-    site: Site, pages: list[Page], templates: dict[str, bytes], urls: Urls, workers: int = 1
+    site: Site, pages: list[Page], templates: dict[str, bytes], urls: Urls, workers: int = 1, woven: Woven | None = None
 ) -> Iterator[tuple[str, bytes]]:
-    """Every planned page as (output file, bytes), in plan order; then all template errors at once."""
-    renderer = _PageRenderer(site, templates, urls)
+    """Every planned page as (output file, bytes), in plan order; then all template errors at once. With `woven`,
+    how each record page's prose sits in it is noted there (splice.py)."""
+    renderer = _PageRenderer(site, templates, urls, noting=woven is not None)
+    if woven is not None:
+        woven.shared = shared(site.content.config.allow_html, renderer.views.glossary)
     errors: set[SiteError] = set(renderer.errors)
-    for page, (html, error) in zip(pages, map_ordered(renderer.render, pages, workers), strict=True):
+    for page, (html, error, noted) in zip(pages, map_ordered(renderer.render, pages, workers), strict=True):
         if html is not None:
             yield output_file(page.path), html
+            if noted is not None and woven is not None:
+                woven.add(output_file(page.path), *noted)
         elif error is not None:
             errors.add(SiteError(*error))
     if errors:
@@ -101,33 +108,44 @@ def render_pages(
 class _PageRenderer:
     """Renders one page at a time; holds what every page shares (Jinja, views)."""
 
-    def __init__(self, site: Site, templates: dict[str, bytes], urls: Urls) -> None:
+    def __init__(self, site: Site, templates: dict[str, bytes], urls: Urls, noting: bool = False) -> None:
         self.site = site
         config = site.content.config
         self.env = environment(templates, config.interface)
         self.errors: set[SiteError] = set()
         self.chart_template = _template(self.env, "chart.html", ("templates/record.html", 1, 1), self.errors)
-        self.views = Views(site, urls, self.chart_html)
+        self.views = Views(site, urls, self.chart_html, noting)
+        self.spliceable: dict[str, bool] = {}  # template -> whether it shows `body` once, bare
 
     def chart_html(self, ctx: dict[str, Any]) -> str:
         return self.chart_template.render(chart=ctx) if self.chart_template else ""
 
-    def render(self, page: Page) -> tuple[bytes | None, tuple[str, str, str, int, int] | None]:
-        """The page's bytes, or the located template error (as plain fields, cheap to send between processes)."""
+    def render(self, page: Page) -> Rendered:
+        """The page's bytes, or the located template error (as plain fields, cheap to send between processes); and
+        for a record page, when noting, how its prose sits in it."""
         problems: set[SiteError] = set()
         template = _template(self.env, page.template, _template_owner(self.site, page), problems)
         if template is None:
             e = problems.pop()
-            return None, (e.path, e.message, e.hint, e.line, e.col)
+            return None, (e.path, e.message, e.hint, e.line, e.col), None
         try:
-            context = self.views.context(page)
+            context, prose = self.views.context_and_prose(page)
         except SiteError as problem:  # content that cannot be rendered, found while rendering
-            return None, (problem.path, problem.message, problem.hint, problem.line, problem.col)
+            return None, (problem.path, problem.message, problem.hint, problem.line, problem.col), None
         try:
-            return template.render(context).encode("utf-8"), None
+            html = template.render(context).encode("utf-8")
         except Exception as exc:  # anything raised inside a template is the template's problem
             located = _located(exc, page.template)
-            return None, (located.path, located.message, located.hint, located.line, located.col)
+            return None, (located.path, located.message, located.hint, located.line, located.col), None
+        if prose is None or not self._spliceable(page.template):
+            return html, None, None
+        noted = note(html, prose)
+        return html, None, (prose.path, prose.digest, noted) if noted is not None else None
+
+    def _spliceable(self, name: str) -> bool:
+        if name not in self.spliceable:
+            self.spliceable[name] = shows_body_once(self.env, name)
+        return self.spliceable[name]
 
 
 def _template(env: jinja2.Environment, name: str, owner: tuple[str, int, int], errors: set[SiteError]) -> jinja2.Template | None:

@@ -163,6 +163,18 @@ def reread(tree: Tree, stamps: dict[str, Stamp]) -> Tree | None:
     return Tree(where, files, tree.dates, new_stamps)
 
 
+def read_one(where: Layout, rel: str) -> bytes | None:
+    """One input file's bytes, when it is a plain file that reading the whole tree would take as it is; else None."""
+    path = where.locate(rel)
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            return None
+        return _read(path)
+    except OSError:
+        return None
+
+
 def input_paths(root: Path | Layout) -> Iterator[tuple[str, str]]:
     """Every input file (logical path, path on disk) in a stable order, the theme's before the project's (so a
     logical path may come twice: the later one is read); links to folders are not followed."""

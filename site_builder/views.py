@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from .labels import Labels
 from .markup import Hooks, flag_html
 from .pages import Page, index_pages, index_path, on_page, versions, window
 from .resolve import Site
+from .splice import Call, Prose, mentions, recording
 from .urls import Urls
 
 ChartRenderer = Callable[[dict[str, Any]], str]
@@ -29,8 +31,9 @@ ChartRenderer = Callable[[dict[str, Any]], str]
 class Views:
     """Site-wide look-ups shared by every page's context."""
 
-    def __init__(self, site: Site, urls: Urls, chart_html: ChartRenderer) -> None:
+    def __init__(self, site: Site, urls: Urls, chart_html: ChartRenderer, noting: bool = False) -> None:
         self.site, self.urls, self.chart_html = site, urls, chart_html
+        self.noting = noting  # note how each record page's prose is woven in (splice.py)
         content = site.content
         self.sources = content.sources_by_id
         self.charts = {str(c.get("id")): c for c in content.charts}
@@ -62,6 +65,11 @@ class Views:
         """Everything `page`'s template needs."""
         return PageContext(self, page).build()
 
+    def context_and_prose(self, page: Page) -> tuple[dict[str, Any], Prose | None]:
+        """The context, and for a record page with Markdown (when noting) how its prose was rendered."""
+        made = PageContext(self, page)
+        return made.build(), made.prose
+
 
 class PageContext:
     """The context of one page; owns the page's citation numbering."""
@@ -69,6 +77,7 @@ class PageContext:
     def __init__(self, views: Views, page: Page) -> None:
         self.v, self.page = views, page
         self.citations = Citations(views.sources, views.flags.__getitem__)
+        self.prose: Prose | None = None
         self._ = views.labels.gettext
 
     # Hooks for Markdown and display nodes.
@@ -89,9 +98,18 @@ class PageContext:
         data = self.v.charts.get(chart_id)
         return None if data is None else self.v.chart_html(self.chart_context(data, f"chart-{chart_id}"))
 
-    def markdown(self, text: str, glossary: bool = True, source: str = "content/site.yaml", address: str = "") -> markup.Rendered:
+    def markdown(
+        self,
+        text: str,
+        glossary: bool = True,
+        source: str = "content/site.yaml",
+        address: str = "",
+        noted: list[Call] | None = None,
+    ) -> markup.Rendered:
         hooks = self.hooks(glossary)
         hooks.heading_ids = self.v.site.content.heading_ids.get(address, [])
+        if noted is not None:
+            hooks = recording(hooks, noted)
         try:
             rendered = markup.render(text, hooks, self.v.site.content.config.allow_html)
         except ValueError as exc:
@@ -409,11 +427,7 @@ class PageContext:
         schema = content.schemas.get(record.collection, {})
         infobox = display.infobox(record.data, schema, _RecordMarks(self, record))
         record_sources = self.marks(record.data.get("sources", []))
-        rendered = (
-            self.markdown(record.md_text, source=record.md_path, address=record.address)
-            if record.md_text
-            else markup.Rendered(Markup(""), [])
-        )
+        rendered = self._prose(record) if record.md_text else markup.Rendered(Markup(""), [])
         return {
             "title": record.title,
             "description": record.data.get("summary", ""),
@@ -425,6 +439,16 @@ class PageContext:
             "toc": rendered.toc,
             "backlinks": self._backlinks(record.address),
         }
+
+    def _prose(self, record: Record) -> markup.Rendered:
+        """The record's Markdown, rendered; when noting, with the questions it asked on the way (splice.py)."""
+        if not self.v.noting or self.v.site.content.heading_ids.get(record.address):
+            return self.markdown(record.md_text, source=record.md_path, address=record.address)
+        calls: list[Call] = []
+        rendered = self.markdown(record.md_text, source=record.md_path, address=record.address, noted=calls)
+        digest = hashlib.sha256(record.md_bytes).hexdigest()
+        self.prose = Prose(record.md_path, digest, calls, str(rendered.html), rendered.toc, mentions(record.md_text))
+        return rendered
 
     def _page(self) -> dict[str, Any]:
         slug = self.page.address.split("/", 1)[1]

@@ -152,7 +152,9 @@ def test_a_wrong_or_foreign_records_cache_is_never_used(project: Path, tmp_path:
         ]
     ):
         cache.write_bytes(garbage)
-        md.write_text(md.read_text(encoding="utf-8") + f"\nEdit {n}.\n", encoding="utf-8")  # so the build runs
+        md.write_text(
+            md.read_text(encoding="utf-8") + f"\nSee [[companies/alpha]] ({n}).\n", encoding="utf-8"
+        )  # a new link: the full build runs
         _fresh_build_equals_a_cold_one(project, tmp_path)
 
 
@@ -172,8 +174,7 @@ def test_the_records_cache_is_what_a_fresh_build_reads(project: Path) -> None:
     (alpha,) = [e for e in entries.values() if isinstance(e, dict) and e["data"].get("title") == "Alpha Motors"]
     alpha["data"]["title"] = "Alpha From The Cache"
     _write_parsed_cache(project, entries)
-    md = project / "content/companies/beta.md"
-    md.write_text(md.read_text(encoding="utf-8") + "\nAn edit.\n", encoding="utf-8")
+    edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")  # a fact: the full build runs
     assert run_cli("build", "--no-search", cwd=project).returncode == 0
     assert b"Alpha From The Cache" in (project / "_site/companies/beta/index.html").read_bytes()
 
@@ -190,7 +191,7 @@ def test_the_data_files_cache_is_what_a_fresh_build_reads(project: Path) -> None
             entry["title"] = "A Title From The Cache"
     _write_parsed_cache(project, entries)
     md = project / "content/companies/beta.md"
-    md.write_text(md.read_text(encoding="utf-8") + "\nAn edit.\n", encoding="utf-8")
+    md.write_text(md.read_text(encoding="utf-8") + "\nSee [[companies/alpha]].\n", encoding="utf-8")  # a new link: full build
     assert run_cli("build", "--no-search", cwd=project).returncode == 0
     site = read_tree(project / "_site")
     assert any(b"A Title From The Cache" in data for name, data in site.items() if name.startswith("bibliography/"))

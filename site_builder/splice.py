@@ -1,0 +1,261 @@
+"""A fresh build's quick path for the most common edit, a record's prose: the new text is rendered and put where the
+old one was in its page, without reading, checking or resolving the rest of the site.
+
+When a build renders a record page, it notes how the page's Markdown was woven in (`note`): what the Markdown asked
+of the rest of the site (each link, citation, marker and chart, in order, with the answer), its table of contents,
+its links and citations as `markup.scan` sees them (backlinks, "cited by" and unused-source warnings come from
+these), and where its HTML sits in the page. The next build takes this path (`splice`) only when it gives the bytes
+a full build would:
+
+- nothing but such Markdown files changed: every other input, the engine, the options and the git commit hash to
+  what they did (`Pages.rest`), and the output is the one the notes describe;
+- each edited text still reads as UTF-8, scans to the same links and citations in the same order, asks the same
+  questions and gets the same table of contents: numbering, references and every other page stay as they are;
+- the page's template shows `body` only as one bare `{{ body }}` (nothing else on the page reads the prose), and
+  the old HTML is where the note says;
+- the site has one language (another edition may show the prose untranslated) and no search index (Pagefind
+  indexes the whole site).
+
+Otherwise it steps aside and the full build runs. tests/test_incremental.py compares the two, byte for byte.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import marshal
+import os
+import re
+from collections.abc import Callable, Set
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import meta, nodes
+
+from . import markup
+from .cache import PROSE, Fingerprints, Key, Note, NoteWriter, Pages, read_notes
+from .errors import SiteError
+from .markup import Hooks
+from .tree import Layout, read_one
+from .yamlfile import decode
+
+Call = tuple[str, Any, Any]  # a hook's name, what it was asked and what it answered, as plain values
+
+
+@dataclass(frozen=True)
+class Prose:
+    """A record page's Markdown as it was rendered for the page."""
+
+    path: str  # the Markdown file's logical path
+    digest: str  # its content hash, as the build key has it
+    calls: list[Call]
+    html: str
+    toc: list[dict[str, Any]]
+    mentions: list[tuple[str, str]]
+
+
+class Woven:
+    """The notes a build makes while rendering, written to the cache as they come (`NoteWriter`), and what every
+    record page shares."""
+
+    def __init__(self, project: Path, key: str) -> None:
+        self.writer = NoteWriter(project, key)
+        self.noted: set[str] = set()  # Markdown files with a note
+        self.shared = b""
+
+    def add(self, file: str, md: str, digest: str, blob: bytes) -> None:
+        self.writer.add((file, md, digest, blob))
+        self.noted.add(md)
+
+    def finish(self, project: Path, output_key: str | None, kept: Set[str], files: dict[str, bytes]) -> None:
+        """Add the notes of the pages kept from the last build and every other Markdown file's hash (`files`, the
+        input tree), then put them in place."""
+        for note in read_notes(project, output_key):
+            if note[0] in kept and note[1] not in self.noted:
+                self.add(*note)
+        for md in sorted(files):
+            if md not in self.noted and PROSE.fullmatch(md):
+                self.writer.add(("", md, hashlib.sha256(files[md]).hexdigest(), b""))
+        self.writer.commit()
+
+
+def recording(hooks: Hooks, calls: list[Call]) -> Hooks:
+    """`hooks` that note every question and answer in `calls`."""
+
+    def noted(name: str, ask: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def hook(question: Any) -> Any:
+            answer = ask(question)
+            calls.append((name, _plain(question), _plain(answer)))
+            return answer
+
+        return hook
+
+    return dataclasses.replace(
+        hooks,
+        link=noted("link", hooks.link),
+        cite=noted("cite", hooks.cite),
+        flag=noted("flag", hooks.flag),
+        charts=noted("charts", hooks.charts),
+    )
+
+
+def mentions(text: str) -> list[tuple[str, str]]:
+    """What a text links to and cites, in order, without where (positions only matter for errors)."""
+    return [(m.kind, m.target) for m in markup.scan(text)]
+
+
+def shared(allow_html: bool, glossary: list[tuple[re.Pattern[str], str, str, str]]) -> bytes:
+    """What renders every record's Markdown the same way: the HTML setting and the glossary's links."""
+    return marshal.dumps((allow_html, [(p.pattern, p.flags, ident, href, title) for p, ident, href, title in glossary]))
+
+
+def note(page: bytes, prose: Prose) -> bytes | None:
+    """How `prose` sits in its rendered page, or None when its HTML is not found there exactly once."""
+    body = prose.html.encode()
+    start = page.find(body)
+    if not body or start < 0 or page.find(body, start + 1) >= 0:
+        return None
+    try:
+        return marshal.dumps((prose.calls, _digest_of(prose.toc), _digest_of(prose.mentions), start, len(body), _digest(body)))
+    except ValueError:  # a value marshal cannot write: no quick path for this page
+        return None
+
+
+def shows_body_once(env: jinja2.Environment, name: str) -> bool:
+    """Whether template `name`, with all it extends, includes and imports, uses `body` once, as a bare `{{ body }}`."""
+    seen: set[str] = set()
+    todo, names, bare = [name], 0, 0
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            assert env.loader is not None
+            source, _, _ = env.loader.get_source(env, current)
+            tree = env.parse(source)
+        except (jinja2.TemplateError, SiteError):
+            return False
+        for referenced in meta.find_referenced_templates(tree):
+            if referenced is None:  # a template chosen while rendering: anything could read `body`
+                return False
+            todo.append(referenced)
+        names += sum(n.name == "body" for n in tree.find_all(nodes.Name))
+        bare += sum(isinstance(n, nodes.Name) and n.name == "body" for out in tree.find_all(nodes.Output) for n in out.nodes)
+    return names == bare == 1
+
+
+class _Differs(Exception):
+    """The text asks something the page's last rendering did not."""
+
+
+def splice(
+    project: Path, where: Layout, out: Path, key: Key, pages: Pages, output_key: str
+) -> tuple[dict[str, bytes], Fingerprints, list[Note]] | None:
+    """The record pages whose prose alone changed, made anew; their fingerprints and every note, for the next build.
+    None when anything else changed or the quick path cannot promise a full build's bytes."""
+    if not pages.shared or key.rest != pages.rest:
+        return None
+    notes = {md: (file, digest, blob) for file, md, digest, blob in read_notes(project, output_key)}
+    if notes.keys() != key.prose.keys():
+        return None
+    edited = sorted(md for md, digest in key.prose.items() if notes[md][1] != digest)
+    if not edited:
+        return None
+    allow_html, patterns = marshal.loads(pages.shared)
+    glossary = [(re.compile(p, flags), ident, href, title) for p, flags, ident, href, title in patterns]
+    files: dict[str, bytes] = {}
+    for md in edited:
+        file, _, blob = notes[md]
+        made = _page(where, out, file, key.prose[md], md, blob, glossary, allow_html) if file else None
+        if made is None:
+            return None
+        files[file], notes[md] = made[0], (file, key.prose[md], made[1])
+    fp = pages.fingerprints
+    fingerprints = Fingerprints(  # "": a spliced page is rendered again by the next full build
+        {**fp.files, **dict.fromkeys(files, "")}, fp.sitewide, {f: h for f, h in fp.own.items() if f not in files}
+    )
+    return files, fingerprints, [(file, md, digest, blob) for md, (file, digest, blob) in notes.items()]
+
+
+def _page(
+    where: Layout,
+    out: Path,
+    file: str,
+    content_hash: str,
+    md: str,
+    blob: bytes,
+    glossary: list[tuple[re.Pattern[str], str, str, str]],
+    allow_html: bool,
+) -> tuple[bytes, bytes] | None:
+    """One edited record page and its new note, or None."""
+    data = read_one(where, md)
+    if data is None or hashlib.sha256(data).hexdigest() != content_hash:
+        return None  # gone, not a plain file, or changed again since the key was made
+    try:
+        text = decode(data, md)
+        calls, toc, said, start, length, digest = marshal.loads(blob)
+        with open(os.path.join(out, file), "rb") as f:
+            old = f.read()
+    except (SiteError, OSError, ValueError, EOFError, TypeError):
+        return None
+    if _digest_of(mentions(text)) != said or _digest(old[start : start + length]) != digest:
+        return None
+    replay = _Replay(calls)
+    try:
+        rendered = markup.render(text, replay.hooks(glossary), allow_html)
+    except (_Differs, ValueError):  # ValueError: too complex to render, which a full build reports
+        return None
+    if not replay.finished() or _digest_of(rendered.toc) != toc or not rendered.html:
+        return None
+    body = rendered.html.encode()
+    page = old[:start] + body + old[start + length :]
+    return page, marshal.dumps((calls, toc, said, start, len(body), _digest(body)))
+
+
+class _Replay:
+    """Hooks that give the noted answers to the noted questions, in order; any other question raises `_Differs`."""
+
+    def __init__(self, calls: list[Call]) -> None:
+        self.calls, self.asked = calls, 0
+
+    def hooks(self, glossary: list[tuple[re.Pattern[str], str, str, str]]) -> Hooks:
+        return Hooks(
+            self._answering("link"), self._answering("cite"), self._answering("flag"), self._answering("charts"), glossary
+        )
+
+    def finished(self) -> bool:
+        """Whether every noted question was asked again."""
+        return self.asked == len(self.calls)
+
+    def _answering(self, name: str) -> Callable[[Any], Any]:
+        def hook(question: Any) -> Any:
+            if self.asked == len(self.calls):
+                raise _Differs
+            asked, said, answer = self.calls[self.asked]
+            if asked != name or said != _plain(question):
+                raise _Differs
+            self.asked += 1
+            return answer
+
+        return hook
+
+
+def _plain(value: Any) -> Any:
+    """A hook's question or answer as marshal keeps it: text as str (not Markup), sequences as tuples."""
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    return tuple(_plain(v) for v in value)
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _digest_of(value: Any) -> bytes:
+    """A short hash of plain values (a table of contents, a list of mentions): notes compare, they need not keep."""
+    return _digest(marshal.dumps(value))

@@ -1,0 +1,160 @@
+"""The quick path of a fresh build (splice.py): an edit to a record's prose alone is rendered and put in place
+without the rest of the site; whichever path a build takes, its output is a cold build's, byte for byte."""
+
+from __future__ import annotations
+
+import marshal
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from site_builder.build import build
+from site_builder.cache import CACHE_DIR, NOTES
+from site_builder.errors import BuildFailed
+
+from .conftest import edit, read_tree
+from .test_incremental import EDITS
+
+ALPHA, BETA = "content/companies/alpha.md", "content/companies/beta.md"
+
+
+def _two_records(project: Path) -> None:
+    edit(project / BETA, "Beta supplies", "Beta now supplies")
+    edit(project / ALPHA, "The [[timeline]] has more.", "The [[timeline]] has more; so does [[home]].")
+
+
+QUICK: dict[str, Callable[[Path], None]] = {  # the same links, citations and headings: the quick path takes these
+    "words": lambda p: edit(p / BETA, "Beta supplies", "Beta now supplies"),
+    "beside a marker, a chart and a footnote": lambda p: edit(p / ALPHA, "It is a maker", "It is a large maker"),
+    "a footnote's text": lambda p: edit(p / ALPHA, "The footnote text", "The longer footnote text"),
+    "a glossary term now named": lambda p: edit(p / BETA, "Beta supplies", "Beta, a joint venture, supplies"),
+    "a paragraph and emphasis": lambda p: edit(p / BETA, "Beta supplies", "Beta *mostly* supplies\n\nMore text; then it"),
+}
+ASIDE: dict[str, Callable[[Path], None]] = {  # prose edits it must leave to the full build
+    "a heading renamed": lambda p: edit(p / BETA, "## History", "## Early history"),
+    "a heading added": lambda p: edit(p / BETA, "Beta supplies", "## Today\n\nBeta supplies"),
+    "a chart added": lambda p: edit(p / BETA, "Beta supplies", "[[charts/sales]]\n\nBeta supplies"),
+    "a marker added": lambda p: edit(p / BETA, "[@src-two].", "[@src-two] [?]."),
+    "two records' prose, one with a new link": lambda p: _two_records(p),
+    "a link in code now": lambda p: edit(p / BETA, "[[companies/alpha]]", "`[[companies/alpha]]`"),
+    "a page's prose": lambda p: edit(p / "content/pages/about.md", "About [[home]].", "About [[home]], briefly."),
+}
+CASES = {**{f"quick: {k}": v for k, v in QUICK.items()}, **{f"aside: {k}": v for k, v in ASIDE.items()}, **EDITS}
+
+
+def _cold(project: Path, tmp_path: Path) -> dict[str, bytes]:
+    cold = tmp_path / "cold"
+    shutil.rmtree(cold, ignore_errors=True)
+    shutil.copytree(project, cold, ignore=shutil.ignore_patterns("_site", CACHE_DIR))
+    build(cold, cold / "_site", search=False)
+    return read_tree(cold / "_site")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_fresh_build_after_an_edit_equals_a_cold_build(project: Path, tmp_path: Path, name: str) -> None:
+    out = project / "_site"
+    assert not build(project, out, search=False).quick
+    CASES[name](project)
+    again = build(project, out, search=False)
+    assert again.quick == (name.startswith("quick") or name == "record text"), name
+    if again.quick:
+        assert again.rendered == 1
+    assert read_tree(out) == _cold(project, tmp_path), name
+
+
+def test_quick_builds_chain_and_a_full_one_after_them_agrees(project: Path, tmp_path: Path) -> None:
+    out = project / "_site"
+    build(project, out, search=False)
+    for k in range(3):
+        edit(project / BETA, "Beta " if k == 0 else f"Beta{k - 1} ", f"Beta{k} ")
+        again = build(project, out, search=False)
+        assert again.quick and again.rendered == 1, k
+        assert f"Beta{k} supplies".encode() in (out / "companies/beta/index.html").read_bytes()
+    assert read_tree(out) == _cold(project, tmp_path)
+    edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
+    assert not build(project, out, search=False).quick
+    assert read_tree(out) == _cold(project, tmp_path)
+    edit(project / BETA, "Beta2 ", "Beta ")  # back to the first text: quick again, from the full build's notes
+    assert build(project, out, search=False).quick
+    assert read_tree(out) == _cold(project, tmp_path)
+
+
+def test_the_notes_are_what_a_quick_build_uses(project: Path) -> None:
+    """Proof that the noted answers are used, not worked out again: a link title planted in beta's note shows."""
+    out = project / "_site"
+    build(project, out, search=False)
+    path = project / CACHE_DIR / NOTES
+    with open(path, "rb") as f:
+        header, notes = marshal.load(f), []
+        while True:
+            try:
+                notes.append(marshal.load(f))
+            except EOFError:
+                break
+    for i, (file, md, digest, blob) in enumerate(notes):
+        if file == "companies/beta/index.html":
+            calls, *rest = marshal.loads(blob)
+            calls = [(n, q, (a[0], "Planted Title") if n == "link" else a) for n, q, a in calls]
+            notes[i] = (file, md, digest, marshal.dumps((calls, *rest)))
+    with open(path, "wb") as f:
+        for value in (header, *notes):
+            marshal.dump(value, f)
+    edit(project / BETA, "Beta supplies", "Beta now supplies")
+    assert build(project, out, search=False).quick
+    assert b">Planted Title</a>" in (out / "companies/beta/index.html").read_bytes()
+
+
+def test_a_template_that_reads_the_prose_elsewhere_has_no_quick_path(project: Path, tmp_path: Path) -> None:
+    edit(project / "templates/record.html", "{{ body }}", "{{ body }}<p>{{ body|length }} characters</p>")
+    out = project / "_site"
+    build(project, out, search=False)
+    edit(project / BETA, "Beta supplies", "Beta now supplies")
+    assert not build(project, out, search=False).quick
+    assert read_tree(out) == _cold(project, tmp_path)
+
+
+def test_a_page_changed_by_hand_in_the_output_is_made_by_the_full_build(project: Path, tmp_path: Path) -> None:
+    out = project / "_site"
+    build(project, out, search=False)
+    page = out / "companies/beta/index.html"
+    page.write_bytes(page.read_bytes().replace(b"Beta supplies", b"Beta supplied"))
+    edit(project / BETA, "Beta supplies", "Beta now supplies")
+    assert not build(project, out, search=False).quick
+    assert read_tree(out) == _cold(project, tmp_path)
+
+
+def test_a_site_in_two_languages_has_no_quick_path(project: Path, tmp_path: Path) -> None:
+    from .test_languages import _french
+
+    _french(project)
+    out = project / "_site"
+    build(project, out, search=False)
+    edit(project / BETA, "Beta supplies", "Beta now supplies")  # untranslated: the French edition shows it too
+    assert not build(project, out, search=False).quick
+    assert b"Beta now supplies" in (out / "fr/companies/beta/index.html").read_bytes()
+    assert read_tree(out) == _cold(project, tmp_path)
+
+
+def test_a_quick_edit_that_breaks_the_text_is_reported_and_the_site_kept(project: Path) -> None:
+    out = project / "_site"
+    build(project, out, search=False)
+    before = read_tree(out)
+    (project / BETA).write_bytes(b"## History\n\nBeta \xff supplies [[companies/alpha]] [@src-two].\n")
+    with pytest.raises(BuildFailed) as failed:
+        build(project, out, search=False)
+    assert [e.path for e in failed.value.errors] == [BETA]
+    assert read_tree(out) == before
+    (project / BETA).write_text("## History\n\nBeta supplies at last [[companies/alpha]] [@src-two].\n", encoding="utf-8")
+    assert build(project, out, search=False).quick
+    assert b"Beta supplies at last" in (out / "companies/beta/index.html").read_bytes()
+
+
+def test_the_search_index_build_never_splices(project: Path) -> None:
+    """Pagefind indexes the whole site: with search, every edit takes the full build."""
+    out = project / "_site"
+    build(project, out)
+    edit(project / BETA, "Beta supplies", "Beta now supplies")
+    again = build(project, out)
+    assert not again.quick and again.rendered == 1
