@@ -180,7 +180,7 @@ def parse_config(doc: Located, path: str, base_url: str | None) -> tuple[SiteCon
         if label not in known_labels():
             hint = did_you_mean(label, known_labels()) or "see docs/languages.md#every-label for the list"
             errors.append(SiteError(path, f"unknown label {label!r}", hint, *doc.key_mark(("labels", label))))
-    if base_url is not None and not schemas.FORMATS.conforms(base_url, "uri"):
+    if base_url is not None and not schemas.formats().conforms(base_url, "uri"):
         hint = "give one like https://user.github.io/repo/"
         errors.append(SiteError("--base-url", f"{base_url!r} is not a web address", hint, 0))
     if errors:

@@ -6,8 +6,8 @@ import functools
 import json
 import traceback
 from collections.abc import Callable, Iterator
+from html import escape as html_escape
 from typing import Any
-from xml.sax.saxutils import escape
 
 import jinja2
 
@@ -218,10 +218,10 @@ def sitemap(sites: list[Site], pages: list[Page], urls: Urls) -> bytes:
             return ""
         paths = versions(page, languages)
         links = [(lang.code, path) for lang, path in paths] + [("x-default", paths[0][1])]
-        return "".join(f'<xhtml:link rel="alternate" hreflang="{code}" href="{escape(urls.absolute(p))}"/>' for code, p in links)
+        return "".join(f'<xhtml:link rel="alternate" hreflang="{code}" href="{_escape(urls.absolute(p))}"/>' for code, p in links)
 
     entries = "".join(
-        f"<url><loc>{escape(urls.absolute(p.path))}</loc>{_lastmod(dates.get(p.address))}{alternates(p)}</url>\n"
+        f"<url><loc>{_escape(urls.absolute(p.path))}</loc>{_lastmod(dates.get(p.address))}{alternates(p)}</url>\n"
         for p in pages
         if p.kind not in ("404", "search")
     )
@@ -234,3 +234,8 @@ def sitemap(sites: list[Site], pages: list[Page], urls: Urls) -> bytes:
 
 def _lastmod(date: str | None) -> str:
     return f"<lastmod>{date}</lastmod>" if date else ""
+
+
+def _escape(text: str) -> str:
+    """Text for XML: &, < and > escaped (html's, without the import of xml.sax and urllib that saxutils brings)."""
+    return html_escape(text, quote=False)

@@ -7,16 +7,16 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import jsonschema
 
 try:  # an accelerator: without it, jsonschema checks everything (slower, same results)
     import fastjsonschema
 except ImportError:  # pragma: no cover - installed with site_builder
     fastjsonschema = None  # type: ignore[assignment]
-from jsonschema import Draft202012Validator
+
+if TYPE_CHECKING:  # jsonschema is imported when first needed: 60 ms that a build of edited prose alone does not need
+    from jsonschema import Draft202012Validator, FormatChecker
 
 from .errors import SiteError, did_you_mean
 from .yamlfile import Mark, Path_
@@ -37,16 +37,24 @@ DATE = re.compile(DATE_PATTERN)
 URI = re.compile(URI_PATTERN)
 YEARS = "x-years"  # marks a date field of a record schema where a bare year (a whole number) is read as the year
 FIRST_YEAR, LAST_YEAR = 1000, 9999
-FORMATS = jsonschema.FormatChecker()
 
 
-@FORMATS.checks("date")
+@functools.cache
+def formats() -> FormatChecker:
+    """JSON Schema's format checks, with this site's dates and web addresses."""
+    import jsonschema
+
+    checker = jsonschema.FormatChecker()
+    checker.checks("date")(_is_date)
+    checker.checks("uri")(_is_uri)
+    return checker
+
+
 def _is_date(value: object) -> bool:
     """Dates may be partial: 2019, 2019-10 or 2019-10-19."""
     return not isinstance(value, str) or bool(DATE.match(value))
 
 
-@FORMATS.checks("uri")
 def _is_uri(value: object) -> bool:
     """An http(s) address with a host, and nothing urlsplit refuses."""
     if not isinstance(value, str):
@@ -64,15 +72,19 @@ def is_year(value: object) -> bool:
     return float(value).is_integer() and FIRST_YEAR <= value <= LAST_YEAR
 
 
-def _type_or_year(validator: Any, types: Any, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
-    """JSON Schema's `type`, but a bare year passes for text in a date field of a record (marked `x-years`)."""
-    if schema.get(YEARS) and "string" in ([types] if isinstance(types, str) else types) and is_year(instance):
-        return
-    yield from _DRAFT_TYPE(validator, types, instance, schema)
+@functools.cache
+def _validator_type() -> Any:
+    """Draft 2020-12, but a bare year passes `type` for text in a date field of a record (marked `x-years`)."""
+    from jsonschema import Draft202012Validator, validators
 
+    draft_type = Draft202012Validator.VALIDATORS["type"]
 
-_DRAFT_TYPE = Draft202012Validator.VALIDATORS["type"]
-_Validator = jsonschema.validators.extend(Draft202012Validator, {"type": _type_or_year})  # type: ignore[no-untyped-call]
+    def type_or_year(validator: Any, types: Any, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+        if schema.get(YEARS) and "string" in ([types] if isinstance(types, str) else types) and is_year(instance):
+            return
+        yield from draft_type(validator, types, instance, schema)
+
+    return validators.extend(Draft202012Validator, {"type": type_or_year})  # type: ignore[no-untyped-call]
 
 
 _TYPE_NAMES = {
@@ -181,9 +193,11 @@ def _schema_problems(schema_json: str) -> tuple[str, ...]:
     refs = [r for r in _refs(schema) if not re.match(r"^#/\$defs/[^/]+$", r)]
     if refs:
         return (f"unsupported $ref {refs[0]!r}: only '#/$defs/<name>' is supported",)
+    from jsonschema import Draft202012Validator, SchemaError
+
     try:
         Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
+    except SchemaError as exc:
         where = "/".join(map(str, exc.absolute_path)) or "the top level"
         return (f"invalid schema at {where}: {exc.message}",)
     return ()
@@ -235,7 +249,7 @@ def validate_json(
 @functools.lru_cache(maxsize=64)
 def _validator(schema_json: str) -> Draft202012Validator:
     """One validator per distinct schema: building one for every record costs more than validating."""
-    validator: Draft202012Validator = _Validator(json.loads(schema_json), format_checker=FORMATS)
+    validator: Draft202012Validator = _validator_type()(json.loads(schema_json), format_checker=formats())
     return validator
 
 
