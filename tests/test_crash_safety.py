@@ -237,6 +237,48 @@ def test_a_one_edit_build_killed_at_every_step_is_finished_or_undone(
     assert journal(out) == []
 
 
+def test_a_quick_prose_build_killed_at_every_step_leaves_a_site_and_a_cache_the_next_build_can_trust(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The quick path (splice.py) writes the page through the journal, then the cache's pages and notes: killed at
+    each of those steps, the output is the old site or the new one, and the next build makes the new one exactly."""
+    out, md = tmp_path / "site", project / "content/companies/beta.md"
+    texts = {"A": md.read_bytes(), "A1": md.read_bytes().replace(b"Beta supplies", b"Beta now supplies")}
+    refs = {}
+    for name, text in texts.items():
+        md.write_bytes(text)
+        cold = tmp_path / f"cold-{name}"
+        shutil.copytree(project, cold, ignore=shutil.ignore_patterns("_site", ".site-builder-cache"))
+        build(cold, cold / "_site", search=False, workers=1)
+        refs[name] = read_tree(cold / "_site")
+    md.write_bytes(texts["A"])
+    build(project, out, search=False, workers=1)
+    md.write_bytes(texts["A1"])
+    assert build(project, out, search=False, workers=1).quick  # the edit the children make takes the quick path
+    fork = multiprocessing.get_context("fork")
+    outcomes: Counter[str] = Counter()
+    for step in range(100):
+        md.write_bytes(texts["A"])
+        build(project, out, search=False, workers=1)
+        assert read_tree(out) == refs["A"]
+        md.write_bytes(texts["A1"])
+        child = fork.Process(target=_build_and_die, args=(project, out, step))
+        child.start()
+        child.join()
+        recover(out)
+        state = read_tree(out)
+        assert state in (refs["A"], refs["A1"]), f"killed at step {step}: {difference(state, refs['A1'])}"
+        outcomes[f"{'finished' if child.exitcode == 0 else 'killed'}, {'new' if state == refs['A1'] else 'old'} site"] += 1
+        build(project, out, search=False, workers=1)  # whatever the kill left in the cache
+        assert read_tree(out) == refs["A1"], f"the build after a kill at step {step}"
+        if child.exitcode == 0:
+            break
+    assert child.exitcode == 0, "the build never finished"
+    with capsys.disabled():
+        print(f"\nquick prose build killed at each of {step} steps: {dict(outcomes)}")
+    assert outcomes["killed, old site"] >= 1 and outcomes["killed, new site"] >= 2, outcomes
+
+
 def test_unchanged_rebuild_after_a_kill_is_complete(sites: dict[str, Any], tmp_path: Path) -> None:
     """Killed mid-write, then the same content again: the build must not take the half-written attempt's cache for a
     finished site (the cache key is only trusted together with the marker of a swapped-in site)."""

@@ -158,3 +158,15 @@ def test_the_search_index_build_never_splices(project: Path) -> None:
     edit(project / BETA, "Beta supplies", "Beta now supplies")
     again = build(project, out)
     assert not again.quick and again.rendered == 1
+
+
+def test_a_content_folder_elsewhere_takes_the_quick_path_too(project: Path, tmp_path: Path) -> None:
+    story = tmp_path / "story"
+    shutil.move(project / "content", story)
+    out = project / "_site"
+    build(project, out, search=False, content_dir=story)
+    edit(story / "companies/beta.md", "Beta supplies", "Beta now supplies")
+    again = build(project, out, search=False, content_dir=story)
+    assert again.quick and b"Beta now supplies" in (out / "companies/beta/index.html").read_bytes()
+    shutil.move(story, project / "content")
+    assert read_tree(out) == _cold(project, tmp_path)
