@@ -6,6 +6,8 @@ rendering record pages on one core, split by the module that spent the time.
     python benchmarks/profile_build.py /tmp/corp10k --pages 0    # stages only
     printf '\nOne more sentence.\n' >> /tmp/corp10k/content/entities/entity-05000.md
     python benchmarks/profile_build.py /tmp/corp10k --pages 0 --warm   # the stages of a one-edit build
+    printf '\nOne more sentence.\n' >> /tmp/corp10k/content/entities/entity-05000.md
+    python benchmarks/profile_build.py /tmp/corp10k --quick --out /tmp/corp10k/_profile_site  # its quick path
 
 The stages are called in the order build() calls them, with the same arguments, as a cold build (no cache, no
 output), or with --warm from the cache and output the previous run left, as a fresh `build` process after an edit.
@@ -132,6 +134,47 @@ def stages(project: Path, out: Path, workers: int | None, warm: bool = False) ->
     return s, sites, pages
 
 
+def quick_stages(project: Path, out: Path) -> tuple[Stages, int]:
+    """The stages of build()'s quick path (splice.py) after an edit to a record's prose alone, with the cache and
+    output the last build left."""
+    from dataclasses import replace
+
+    from site_builder.cache import NoteWriter, build_key, previous_pages, save_pages
+    from site_builder.output import read_stamp, recover, write_site
+    from site_builder.splice import splice
+    from site_builder.tree import layout
+
+    options: dict[str, object] = {"base_url": None, "strict": True, "search": False}
+    s = Stages()
+    s.run("recover the output (a killed build's journal)", lambda: recover(out))
+    key = s.run("build key (stat and hash every input)", lambda: build_key(project, options))
+    stamp = read_stamp(out)
+    if stamp is None or stamp.key == key.value or stamp.files is None:
+        raise SystemExit("edit a record's prose after a build without search first")
+    previous = s.run("read page fingerprints", lambda: previous_pages(project, stamp.key))
+    spliced = s.run(
+        "splice: read notes, render the edited prose", lambda: splice(project, layout(project), out, key, previous, stamp.key)
+    )
+    if spliced is None:
+        raise SystemExit("the quick path stepped aside: not a prose-only edit")
+    files, fingerprints, notes = spliced
+    kept = [(f, None) for f in stamp.files if f not in files]
+    s.run(
+        "write site (journal)",
+        lambda: write_site([*files.items(), *kept], out, project, replace(stamp, key=key.value), search=False),
+    )
+    s.run("save page fingerprints", lambda: save_pages(project, key.value, replace(previous, fingerprints=fingerprints)))
+
+    def save_notes() -> None:
+        writer = NoteWriter(project, key.value)
+        for note in notes:
+            writer.add(note)
+        writer.commit()
+
+    s.run("save notes", save_notes)
+    return s, stamp.pages
+
+
 def by_module(stats: pstats.Stats, roots: tuple[str, ...]) -> list[tuple[str, float]]:
     """Own time (tottime) summed by package or site_builder module; C functions count as 'builtins'."""
     totals: dict[str, float] = {}
@@ -254,6 +297,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="workers for parsing and rendering (default: the build's)")
     parser.add_argument("--pages", type=int, default=200, help="record pages to render under cProfile (0: none)")
     parser.add_argument("--warm", action="store_true", help="keep the cache and output of the last build (time an edit)")
+    parser.add_argument("--quick", action="store_true", help="time the quick path of a prose-only edit (splice.py)")
     parser.add_argument("--top", type=int, default=15, help="rows of the per-page tables")
     args = parser.parse_args()
     project = args.project.resolve()
@@ -261,6 +305,12 @@ def main() -> None:
     load = os.getloadavg()
     from site_builder.build import few_collections
 
+    if args.quick:
+        with few_collections():
+            quick, count = quick_stages(project, out)
+        print(f"## {project.name}, quick prose path: {count} pages, load average before {' / '.join(f'{x:.2f}' for x in load)}\n")
+        print(quick.table(count))
+        return
     with few_collections():  # the cycle collector's pace of a real build
         s, sites, pages = stages(project, out, args.workers, args.warm)
     kind = "warm" if args.warm else "cold"

@@ -1,18 +1,18 @@
 """What a build keeps in .site-builder-cache/ for the next one, each result under a key of everything it was made
 from; a result whose key does not match is never used, and deleting the folder is always safe.
 
-- **The build key** (`manifest.json`): like git's index, the manifest maps each file (by its path on disk) and its
+- **The build key** (`manifest.bin`): like git's index, the manifest maps each file (by its path on disk) and its
   (size, mtime) to its content hash, so an unchanged project is recognised from `stat` alone. The key also covers
   the theme's files, the engine's code, the build options and the git commit (page dates come from history).
+  Every file here is `marshal` data: plain values, quick to read and write, and loading it cannot run code.
 - **Parsed content** (`parsed.bin`): each record, keyed by its fact file, its Markdown, its schema and the engine →
   its values, facts and the links and citations of its Markdown; each data file (sources, timeline, glossary,
   charts) and its schema → its entries and their reading order (the Unicode Collation Algorithm, the slowest part
   of reading sources, is not run again). Only what parsed without a problem is kept (a problem is always worked
-  out again, with its position). The file is `marshal` data (plain values: loading it cannot run code) and is
-  rewritten only when an entry came or went.
-- **Pages** (`pages.bin`, `marshal` too): what each page and download of the output was made from (fingerprint.py),
-  and how each record page's Markdown was woven into it (splice.py); trusted only for the output whose marker
-  carries the same key.
+  out again, with its position). It is rewritten only when an entry came or went.
+- **Pages** (`pages.bin`): what each page and download of the output was made from (fingerprint.py); **notes**
+  (`notes.bin`): how each record page's Markdown was woven into it, and each Markdown file's hash (splice.py).
+  Both are trusted only for the output whose marker carries the same key.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from .tree import input_paths, layout
 from .yamlfile import Located
 
 CACHE_DIR = ".site-builder-cache"
-MANIFEST = "manifest.json"
+MANIFEST = "manifest.bin"
 
 
 @functools.cache
@@ -91,8 +91,8 @@ def build_key(project: Path, options: dict[str, object], content: Path | None = 
         stat = os.lstat(path)
         size, mtime = stat.st_size, stat.st_mtime_ns
         entry = old.get(path)
-        if entry and entry[0] == size and entry[1] == mtime:
-            content_hash = str(entry[2])
+        if type(entry) is list and len(entry) == 3 and entry[:2] == [size, mtime] and type(entry[2]) is str:
+            content_hash = entry[2]
         elif os.path.isfile(path):
             content_hash = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         else:  # a link to a folder, say: the build reports it; here its target is what counts
@@ -120,9 +120,9 @@ def _git_head(project: Path) -> str:
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = marshal.loads(path.read_bytes())
         return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError, TypeError):
         return {}
 
 
@@ -132,9 +132,9 @@ def _save(cache: Path, manifest: dict[str, list[object]]) -> None:
         cache.mkdir(exist_ok=True)
         (cache / ".gitignore").write_text("*\n")
         tmp = cache / f"{MANIFEST}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+        tmp.write_bytes(marshal.dumps(manifest))
         os.replace(tmp, cache / MANIFEST)
-    except OSError:
+    except (OSError, ValueError):
         pass
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from site_builder import cache
 from site_builder.build import build
-from site_builder.cache import CACHE_DIR, FORMAT, PARSED
+from site_builder.cache import CACHE_DIR, FORMAT, MANIFEST, PARSED
 
 from .conftest import edit, read_tree, run_cli
 
@@ -76,8 +76,12 @@ def test_touch_without_change_is_still_unchanged(project: Path) -> None:
 def test_cache_folder_is_safe_to_delete_or_corrupt(project: Path) -> None:
     out = project / "_site"
     build(project, out)
-    (project / CACHE_DIR / "manifest.json").write_text("{not json")
+    (project / CACHE_DIR / MANIFEST).write_text("{not marshal")
     assert build(project, out).unchanged
+    every = [str(p) for p in project.rglob("*")]
+    for garbage in ({p: 5 for p in every}, {p: [1, 2] for p in every}, {p: [0, 0, 7] for p in every}):
+        (project / CACHE_DIR / MANIFEST).write_bytes(marshal.dumps(garbage))
+        assert build(project, out).unchanged
     import shutil
 
     shutil.rmtree(project / CACHE_DIR)
