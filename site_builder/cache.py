@@ -87,8 +87,7 @@ def build_key(project: Path, options: dict[str, object], content: Path | None = 
             head.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode())
     whole, rest = head.copy(), head.copy()
     prose: dict[str, str] = {}
-    for rel, path in input_paths(where):  # a theme file, then the project's own of the same name, if any
-        stat = os.lstat(path)
+    for rel, path, stat in input_paths(where):  # a theme file, then the project's own of the same name, if any
         size, mtime = stat.st_size, stat.st_mtime_ns
         entry = old.get(path)
         if type(entry) is list and len(entry) == 3 and entry[:2] == [size, mtime] and type(entry[2]) is str:
