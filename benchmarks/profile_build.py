@@ -110,7 +110,7 @@ def stages(project: Path, out: Path, workers: int | None, warm: bool = False) ->
     before = previous_pages(project, stamp_key)
     fps = s.run("fingerprints", lambda: make_fingerprints(sites, pages, tree, options, before.fingerprints))
     unchanged = s.run("compare with previous", lambda: same_pages(fps.files, before.fingerprints.files, out))
-    woven = Woven(project, key.value) if len(sites) == 1 else None
+    woven = Woven(project, key.value)
     urls = Urls(sites[0].content.config.base_url)
 
     def pages_of(site: Any) -> list[Any]:
@@ -128,9 +128,8 @@ def stages(project: Path, out: Path, workers: int | None, warm: bool = False) ->
         "write site (journal, or staging folder and swap)",
         lambda: write_site(iter(files + extras), out, project, stamp, search=False),
     )
-    s.run("save page fingerprints", lambda: save_pages(project, key.value, Pages(fps, key.rest, woven.shared if woven else b"")))
-    if woven is not None:
-        s.run("save prose notes", lambda: woven.finish(project, stamp_key, unchanged, tree.files))
+    s.run("save page fingerprints", lambda: save_pages(project, key.value, Pages(fps, key.rest, woven.everything_shared())))
+    s.run("save prose notes", lambda: woven.finish(project, stamp_key, unchanged, tree.files))
     return s, sites, pages
 
 

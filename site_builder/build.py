@@ -91,13 +91,12 @@ def build(
     pages = plan_pages(sites)
     fingerprints = make_fingerprints(sites, pages, tree, options, previous.fingerprints)
     unchanged = same_pages(fingerprints.files, previous.fingerprints.files, out)
-    woven = Woven(project, key.value) if len(sites) == 1 else None  # how record pages weave in their prose
+    woven = Woven(project, key.value)  # how each record page weaves in its prose, for the next build
     files = render(sites, pages, tree, workers, unchanged, progress, woven)
     stamp = Stamp(key.value, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
-    save_pages(project, key.value, Pages(fingerprints, key.rest, woven.shared if woven else b""))
-    if woven is not None:
-        woven.finish(project, built, unchanged, tree.files)
+    save_pages(project, key.value, Pages(fingerprints, key.rest, woven.everything_shared()))
+    woven.finish(project, built, unchanged, tree.files)
     return Result({}, len(pages), warnings, time.perf_counter() - started, rendered=_rendered(pages, unchanged))
 
 
@@ -199,7 +198,7 @@ def render(
     woven: Woven | None = None,
 ) -> Iterator[tuple[str, Data | None]]:
     """Every output file as (path, bytes), lazily and in order; (path, None) for an unchanged file to keep. With
-    `woven`, how each record page rendered weaves in its prose is noted there (one edition only)."""
+    `woven`, how each record page rendered weaves in its prose is noted there."""
     urls = Urls(sites[0].content.config.base_url)
     todo = [p for p in pages if output_file(p.path) not in unchanged]
     done = 0

@@ -92,7 +92,7 @@ def render_pages(
     how each record page's prose sits in it is noted there (splice.py)."""
     renderer = _PageRenderer(site, templates, urls, noting=woven is not None)
     if woven is not None:
-        woven.shared = shared(site.content.config.allow_html, renderer.views.glossary)
+        woven.shared[site.prefix] = shared(site.content.config.allow_html, renderer.views.glossary)
     errors: set[SiteError] = set(renderer.errors)
     for page, (html, error, noted) in zip(pages, map_ordered(renderer.render, pages, workers), strict=True):
         if html is not None:

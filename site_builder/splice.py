@@ -13,8 +13,10 @@ a full build would:
   questions and gets the same table of contents: numbering, references and every other page stay as they are;
 - the page's template shows `body` only as one bare `{{ body }}` (nothing else on the page reads the prose), and
   the old HTML is where the note says;
-- the site has one language (another edition may show the prose untranslated) and no search index (Pagefind
-  indexes the whole site).
+- with several languages, every page that shows the text is made anew (another edition shows it until it is
+  translated), and the headings keep their anchors (a translation's headings take them from its original);
+  a translation's own text is left to the full build;
+- no search index is built (Pagefind indexes the whole site).
 
 Otherwise it steps aside and the full build runs. tests/test_incremental.py compares the two, byte for byte.
 """
@@ -42,6 +44,7 @@ from .tree import Layout, read_one
 from .yamlfile import decode
 
 Call = tuple[str, Any, Any]  # a hook's name, what it was asked and what it answered, as plain values
+Shared = tuple[bool, list[tuple[str, int, str, str, str]]]  # allow_html, and each glossary pattern (as text, flags) and link
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,12 @@ class Prose:
 
     path: str  # the Markdown file's logical path
     digest: str  # its content hash, as the build key has it
+    edition: str  # the folder of the page's edition ('' for the first language)
     calls: list[Call]
     html: str
     toc: list[dict[str, Any]]
     mentions: list[tuple[str, str]]
+    anchors: list[str] | None  # its headings' anchors, which translations of it share (None: no other language)
 
 
 class Woven:
@@ -63,7 +68,7 @@ class Woven:
     def __init__(self, project: Path, key: str) -> None:
         self.writer = NoteWriter(project, key)
         self.noted: set[str] = set()  # Markdown files with a note
-        self.shared = b""
+        self.shared: dict[str, Shared] = {}  # edition folder -> what its record pages share
 
     def add(self, file: str, md: str, digest: str, blob: bytes) -> None:
         self.writer.add((file, md, digest, blob))
@@ -73,12 +78,15 @@ class Woven:
         """Add the notes of the pages kept from the last build and every other Markdown file's hash (`files`, the
         input tree), then put them in place."""
         for note in read_notes(project, output_key):
-            if note[0] in kept and note[1] not in self.noted:
+            if note[0] in kept:  # not rendered again: as its note says
                 self.add(*note)
         for md in sorted(files):
             if md not in self.noted and PROSE.fullmatch(md):
                 self.writer.add(("", md, hashlib.sha256(files[md]).hexdigest(), b""))
         self.writer.commit()
+
+    def everything_shared(self) -> bytes:
+        return marshal.dumps(self.shared)
 
 
 def recording(hooks: Hooks, calls: list[Call]) -> Hooks:
@@ -106,9 +114,9 @@ def mentions(text: str) -> list[tuple[str, str]]:
     return [(m.kind, m.target) for m in markup.scan(text)]
 
 
-def shared(allow_html: bool, glossary: list[tuple[re.Pattern[str], str, str, str]]) -> bytes:
-    """What renders every record's Markdown the same way: the HTML setting and the glossary's links."""
-    return marshal.dumps((allow_html, [(p.pattern, p.flags, ident, href, title) for p, ident, href, title in glossary]))
+def shared(allow_html: bool, glossary: list[tuple[re.Pattern[str], str, str, str]]) -> Shared:
+    """What renders every record's Markdown of an edition alike: the HTML setting and the glossary's links."""
+    return allow_html, [(p.pattern, p.flags, ident, href, title) for p, ident, href, title in glossary]
 
 
 def note(page: bytes, prose: Prose) -> bytes | None:
@@ -117,8 +125,10 @@ def note(page: bytes, prose: Prose) -> bytes | None:
     start = page.find(body)
     if not body or start < 0 or page.find(body, start + 1) >= 0:
         return None
+    anchors = b"" if prose.anchors is None else _digest_of(prose.anchors)
     try:
-        return marshal.dumps((prose.calls, _digest_of(prose.toc), _digest_of(prose.mentions), start, len(body), _digest(body)))
+        said = (_digest_of(prose.toc), _digest_of(prose.mentions), anchors)
+        return marshal.dumps((prose.edition, prose.calls, said, start, len(body), _digest(body)))
     except ValueError:  # a value marshal cannot write: no quick path for this page
         return None
 
@@ -158,26 +168,28 @@ def splice(
     None when anything else changed or the quick path cannot promise a full build's bytes."""
     if not pages.shared or key.rest != pages.rest:
         return None
-    notes = {md: (file, digest, blob) for file, md, digest, blob in read_notes(project, output_key)}
-    if notes.keys() != key.prose.keys():
+    notes = list(read_notes(project, output_key))
+    if {md for _, md, _, _ in notes} != key.prose.keys():
         return None
-    edited = sorted(md for md, digest in key.prose.items() if notes[md][1] != digest)
+    edited = [i for i, (_, md, digest, _) in enumerate(notes) if key.prose[md] != digest]
     if not edited:
         return None
-    allow_html, patterns = marshal.loads(pages.shared)
-    glossary = [(re.compile(p, flags), ident, href, title) for p, flags, ident, href, title in patterns]
+    shared = {
+        edition: (allow_html, [(re.compile(p, flags), ident, href, title) for p, flags, ident, href, title in patterns])
+        for edition, (allow_html, patterns) in marshal.loads(pages.shared).items()
+    }
     files: dict[str, bytes] = {}
-    for md in edited:
-        file, _, blob = notes[md]
-        made = _page(where, out, file, key.prose[md], md, blob, glossary, allow_html) if file else None
+    for i in edited:
+        file, md, _, blob = notes[i]
+        made = _page(where, out, file, key.prose[md], md, blob, shared) if file else None
         if made is None:
             return None
-        files[file], notes[md] = made[0], (file, key.prose[md], made[1])
+        files[file], notes[i] = made[0], (file, md, key.prose[md], made[1])
     fp = pages.fingerprints
     fingerprints = Fingerprints(  # "": a spliced page is rendered again by the next full build
         {**fp.files, **dict.fromkeys(files, "")}, fp.sitewide, {f: h for f, h in fp.own.items() if f not in files}
     )
-    return files, fingerprints, [(file, md, digest, blob) for md, (file, digest, blob) in notes.items()]
+    return files, fingerprints, notes
 
 
 def _page(
@@ -187,8 +199,7 @@ def _page(
     content_hash: str,
     md: str,
     blob: bytes,
-    glossary: list[tuple[re.Pattern[str], str, str, str]],
-    allow_html: bool,
+    shared: dict[str, tuple[bool, list[tuple[re.Pattern[str], str, str, str]]]],
 ) -> tuple[bytes, bytes] | None:
     """One edited record page and its new note, or None."""
     data = read_one(where, md)
@@ -196,12 +207,15 @@ def _page(
         return None  # gone, not a plain file, or changed again since the key was made
     try:
         text = decode(data, md)
-        calls, toc, said, start, length, digest = marshal.loads(blob)
+        edition, calls, (toc, said, anchors), start, length, digest = marshal.loads(blob)
+        allow_html, glossary = shared[edition]
         with open(os.path.join(out, file), "rb") as f:
             old = f.read()
-    except (SiteError, OSError, ValueError, EOFError, TypeError):
+    except (SiteError, OSError, ValueError, EOFError, TypeError, KeyError):
         return None
     if _digest_of(mentions(text)) != said or _digest(old[start : start + length]) != digest:
+        return None
+    if anchors and _digest_of(markup.heading_ids(text)) != anchors:  # what its translations' headings are named
         return None
     replay = _Replay(calls)
     try:
@@ -212,7 +226,7 @@ def _page(
         return None
     body = rendered.html.encode()
     page = old[:start] + body + old[start + length :]
-    return page, marshal.dumps((calls, toc, said, start, len(body), _digest(body)))
+    return page, marshal.dumps((edition, calls, (toc, said, anchors), start, len(body), _digest(body)))
 
 
 class _Replay:

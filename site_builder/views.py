@@ -447,7 +447,11 @@ class PageContext:
         calls: list[Call] = []
         rendered = self.markdown(record.md_text, source=record.md_path, address=record.address, noted=calls)
         digest = hashlib.sha256(record.md_bytes).hexdigest()
-        self.prose = Prose(record.md_path, digest, calls, str(rendered.html), rendered.toc, mentions(record.md_text))
+        several = len(self.v.site.content.config.languages) > 1
+        anchors = markup.heading_ids(record.md_text) if several else None
+        self.prose = Prose(
+            record.md_path, digest, self.v.site.prefix, calls, str(rendered.html), rendered.toc, mentions(record.md_text), anchors
+        )
         return rendered
 
     def _page(self) -> dict[str, Any]:

@@ -95,9 +95,9 @@ def test_the_notes_are_what_a_quick_build_uses(project: Path) -> None:
                 break
     for i, (file, md, digest, blob) in enumerate(notes):
         if file == "companies/beta/index.html":
-            calls, *rest = marshal.loads(blob)
+            edition, calls, *rest = marshal.loads(blob)
             calls = [(n, q, (a[0], "Planted Title") if n == "link" else a) for n, q, a in calls]
-            notes[i] = (file, md, digest, marshal.dumps((calls, *rest)))
+            notes[i] = (file, md, digest, marshal.dumps((edition, calls, *rest)))
     with open(path, "wb") as f:
         for value in (header, *notes):
             marshal.dump(value, f)
@@ -125,16 +125,33 @@ def test_a_page_changed_by_hand_in_the_output_is_made_by_the_full_build(project:
     assert read_tree(out) == _cold(project, tmp_path)
 
 
-def test_a_site_in_two_languages_has_no_quick_path(project: Path, tmp_path: Path) -> None:
+def _french_with_a_minor_heading(project: Path) -> None:
     from .test_languages import _french
 
     _french(project)
+    edit(project / ALPHA, "A footnote.", "#### A note\n\nA footnote.")  # below the contents (levels 2-3)
+    fr = project / "content/companies/alpha.fr.md"
+    fr.write_text(fr.read_text(encoding="utf-8") + "\n#### Une remarque\n\nTexte.\n", encoding="utf-8")
+
+
+IN_TWO_LANGUAGES: dict[str, tuple[Callable[[Path], None], int]] = {  # edit -> pages rendered quickly (0: full build)
+    "untranslated prose (shown in both editions)": (lambda p: edit(p / BETA, "Beta supplies", "Beta now supplies"), 2),
+    "translated prose": (lambda p: edit(p / ALPHA, "It is a maker", "It is a large maker"), 1),
+    "a heading whose anchor the translation takes": (lambda p: edit(p / ALPHA, "#### A note", "#### A remark"), 0),
+    "the translation's prose": (lambda p: edit(p / "content/companies/alpha.fr.md", "construit", "fabrique"), 0),
+}
+
+
+@pytest.mark.parametrize("name", list(IN_TWO_LANGUAGES))
+def test_a_site_in_two_languages_splices_every_page_that_shows_the_prose(project: Path, tmp_path: Path, name: str) -> None:
+    _french_with_a_minor_heading(project)
     out = project / "_site"
     build(project, out, search=False)
-    edit(project / BETA, "Beta supplies", "Beta now supplies")  # untranslated: the French edition shows it too
-    assert not build(project, out, search=False).quick
-    assert b"Beta now supplies" in (out / "fr/companies/beta/index.html").read_bytes()
-    assert read_tree(out) == _cold(project, tmp_path)
+    change, quick = IN_TWO_LANGUAGES[name]
+    change(project)
+    again = build(project, out, search=False)
+    assert (again.quick, again.rendered if again.quick else 0) == (bool(quick), quick), name
+    assert read_tree(out) == _cold(project, tmp_path), name
 
 
 def test_a_quick_edit_that_breaks_the_text_is_reported_and_the_site_kept(project: Path) -> None:
