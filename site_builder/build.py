@@ -7,11 +7,11 @@ import dataclasses
 import gc
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .cache import Key, NoteWriter, Pages, build_key, load_parsed, previous_pages, save_pages, save_parsed
+from .cache import Fingerprints, Key, NoteWriter, Pages, build_key, load_parsed, previous_pages, save_pages, save_parsed
 from .collation import release as release_collation
 from .content import Content, parse_content
 from .downloads import Data, joined
@@ -91,13 +91,22 @@ def build(
     pages = plan_pages(sites)
     fingerprints = make_fingerprints(sites, pages, tree, options, previous.fingerprints)
     unchanged = same_pages(fingerprints.files, previous.fingerprints.files, out)
-    woven = Woven(project, key.value)  # how each record page weaves in its prose, for the next build
+    woven = None if search else Woven(project, key.value)  # how record pages weave in prose, for a quick next build
     files = render(sites, pages, tree, workers, unchanged, progress, woven)
     stamp = Stamp(key.value, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
-    save_pages(project, key.value, Pages(fingerprints, key.rest, woven.everything_shared()))
-    woven.finish(project, built, unchanged, tree.files)
+    keep_for_next_build(project, key, fingerprints, woven, built, unchanged, tree)
     return Result({}, len(pages), warnings, time.perf_counter() - started, rendered=_rendered(pages, unchanged))
+
+
+def keep_for_next_build(
+    project: Path, key: Key, fingerprints: Fingerprints, woven: Woven | None, built: str | None, kept: Set[str], tree: Tree
+) -> None:
+    """Page fingerprints, and (without a search index) the notes of how record pages weave in their prose, made
+    now or kept from the build `built` with the pages `kept`."""
+    save_pages(project, key.value, Pages(fingerprints, key.rest, woven.everything_shared() if woven else b""))
+    if woven is not None:
+        woven.finish(project, built, kept, tree.files)
 
 
 def splice_prose(project: Path, out: Path, content_dir: Path | None, key: Key, stamp: Stamp, previous: Pages) -> Result | None:
