@@ -228,10 +228,30 @@ class NoteWriter:
         try:
             self.file.close()
             os.replace(self.tmp, self.folder / NOTES)
+            _forget_abandoned(self.folder, NOTES)
         except OSError:
             pass
         finally:
             self.file = None
+
+
+def _forget_abandoned(folder: Path, name: str) -> None:
+    """Delete what builds that were stopped (Ctrl-C, a kill) left half-written: `name.<pid>.tmp` of a process that
+    is gone (a build running beside this one keeps its own)."""
+    for tmp in folder.glob(f"{name}.*.tmp"):
+        pid = tmp.name[len(name) + 1 : -len(".tmp")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, and is another user's
+        return True
+    return True
 
 
 def read_notes(project: Path, key: str | None) -> Iterator[Note]:

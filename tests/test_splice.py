@@ -187,3 +187,22 @@ def test_a_content_folder_elsewhere_takes_the_quick_path_too(project: Path, tmp_
     assert again.quick and b"Beta now supplies" in (out / "companies/beta/index.html").read_bytes()
     shutil.move(story, project / "content")
     assert read_tree(out) == _cold(project, tmp_path)
+
+
+def test_notes_a_stopped_build_left_half_written_are_deleted(project: Path) -> None:
+    """Ctrl-C while pages render leaves the notes being written (notes.bin.<pid>.tmp): the next build's commit
+    deletes it when that process is gone, and leaves a running build's own."""
+    import os
+    import subprocess
+
+    out = project / "_site"
+    build(project, out, search=False)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    cache = project / CACHE_DIR
+    stale, alive = cache / f"{NOTES}.{dead.pid}.tmp", cache / f"{NOTES}.{os.getppid()}.tmp"
+    stale.write_bytes(b"half")
+    alive.write_bytes(b"another build's")
+    edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
+    build(project, out, search=False)
+    assert not stale.exists() and alive.exists()
