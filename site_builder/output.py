@@ -18,6 +18,7 @@ Two ways, one guarantee:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import json
@@ -171,12 +172,10 @@ def _write_journal(files: Iterable[File], out: Path, stamp: Stamp, previous: set
             names.add(name)
             if data is None:  # kept: the build has seen that the old site has it
                 continue
-            if name in previous and _same_bytes(os.path.join(out, name), data):
-                continue
             entry = str(len(put))
-            with open(journal / entry, "wb") as f:
-                f.writelines([data] if isinstance(data, bytes) else data)
-            put.append((entry, name))
+            old = os.path.join(out, name) if name in previous else None
+            if _write_if_changed(journal / entry, data, old):
+                put.append((entry, name))
             del data
         (journal / MARKER).write_text(_marker(stamp, names), encoding="utf-8")
         plan = {"delete": sorted(previous - names), "put": put}
@@ -267,6 +266,28 @@ def _put(new_site: str, old_site: str, name: str, data: bytes | Iterable[bytes] 
                 data = Path(previous).read_bytes()
     with open(target, "wb") as f:
         f.writelines([data] if isinstance(data, bytes) else data)
+
+
+def _write_if_changed(entry: Path, data: bytes | Iterable[bytes], old: str | None) -> bool:
+    """Write `data` as a journal entry unless the old site's file `old` holds the same bytes; whether it was
+    written. Pieces are compared as they are written: a download made as it is written is made once, not twice."""
+    if isinstance(data, bytes):
+        if old is not None and _same_bytes(old, data):
+            return False
+        with open(entry, "wb") as f:
+            f.write(data)
+        return True
+    with contextlib.ExitStack() as stack:
+        before = stack.enter_context(open(old, "rb")) if old is not None and os.path.isfile(old) else None
+        same = before is not None
+        with open(entry, "wb") as f:
+            for piece in data:
+                f.write(piece)
+                same = same and before is not None and before.read(len(piece)) == piece
+        same = same and before is not None and before.read(1) == b""
+    if same:
+        os.unlink(entry)
+    return not same
 
 
 def _same_bytes(path: str, data: bytes | Iterable[bytes]) -> bool:
