@@ -257,20 +257,25 @@ def _put(new_site: str, old_site: str, name: str, data: bytes | Iterable[bytes] 
     if folder not in made:
         os.makedirs(folder, exist_ok=True)
         made.add(folder)
-    if data is None or _same_bytes(previous, data):
+    if data is None:
         try:
             os.link(previous, target)
             return
         except OSError:
-            if data is None:
-                data = Path(previous).read_bytes()
-    with open(target, "wb") as f:
-        f.writelines([data] if isinstance(data, bytes) else data)
+            data = Path(previous).read_bytes()
+    if _write_if_changed(Path(target), data, previous):
+        return
+    try:  # the same bytes: the old file, linked
+        os.link(previous, target)
+    except OSError:  # another file system, say: written after all
+        with open(target, "wb") as f:
+            f.writelines([data] if isinstance(data, bytes) else data)
 
 
 def _write_if_changed(entry: Path, data: bytes | Iterable[bytes], old: str | None) -> bool:
-    """Write `data` as a journal entry unless the old site's file `old` holds the same bytes; whether it was
-    written. Pieces are compared as they are written: a download made as it is written is made once, not twice."""
+    """Write `data` at `entry` (a journal entry, a file of the new site) unless the old site's file `old` holds the
+    same bytes; whether it was written. Pieces are compared as they are written: a download made as it is written
+    is made once, not twice."""
     if isinstance(data, bytes):
         if old is not None and _same_bytes(old, data):
             return False
