@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import os
 import time
@@ -82,8 +81,8 @@ def build(
     previous = previous_pages(project, built)
     quick = splice_prose(project, out, content_dir, key, stamp, previous) if stamp and not search else None
     if quick is not None:
-        return dataclasses.replace(quick, seconds=time.perf_counter() - started)
-    key = dataclasses.replace(key, prose={})  # its 10,000 hashes are not needed again: let go before workers fork
+        return replace(quick, seconds=time.perf_counter() - started)
+    key = replace(key, prose={})  # its 10,000 hashes are not needed again: let go before workers fork
     tree = read_tree(project, content=content_dir)
     workers = default_workers() if workers is None else workers
     content, problems = validate(tree, base_url, workers, project)
