@@ -137,10 +137,10 @@ class _PageRenderer:
         except Exception as exc:  # anything raised inside a template is the template's problem
             located = _located(exc, page.template)
             return None, (located.path, located.message, located.hint, located.line, located.col), None
-        if prose is None or not self._spliceable(page.template):
+        if prose is None:
             return html, None, None
-        noted = note(html, prose)
-        return html, None, (prose.path, prose.digest, noted) if noted is not None else None
+        noted = note(html, prose) if prose.spliceable and self._spliceable(page.template) else None
+        return html, None, (prose.path, prose.digest, noted or b"")  # b"": shows the prose, cannot splice it
 
     def _spliceable(self, name: str) -> bool:
         if name not in self.spliceable:

@@ -18,7 +18,7 @@ a full build would:
   a translation's own text is left to the full build;
 - no search index is built (Pagefind indexes the whole site).
 
-Otherwise it steps aside and the full build runs. tests/test_incremental.py compares the two, byte for byte.
+Otherwise it steps aside and the full build runs. tests/test_splice.py compares the two, byte for byte.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class Prose:
     toc: list[dict[str, Any]]
     mentions: list[tuple[str, str]]
     anchors: list[str] | None  # its headings' anchors, which translations of it share (None: no other language)
+    spliceable: bool = True  # False: the page's headings take their anchors from another text
 
 
 class Woven:
@@ -68,18 +69,27 @@ class Woven:
     def __init__(self, project: Path, key: str) -> None:
         self.writer = NoteWriter(project, key)
         self.noted: set[str] = set()  # Markdown files with a note
+        self.refused: list[tuple[str, str]] = []  # (page, Markdown file) it shows but cannot splice
         self.shared: dict[str, Shared] = {}  # edition folder -> what its record pages share
 
     def add(self, file: str, md: str, digest: str, blob: bytes) -> None:
-        self.writer.add((file, md, digest, blob))
+        """A page that shows the Markdown file `md`, and how (b"": it cannot be spliced, nor can `md` then)."""
+        if blob:
+            self.writer.add((file, md, digest, blob))
+        else:  # its hash is the file's, from the tree (a translation's page has only the text below its front matter)
+            self.refused.append((file, md))
         self.noted.add(md)
 
     def finish(self, project: Path, output_key: str | None, kept: Set[str], files: dict[str, bytes]) -> None:
-        """Add the notes of the pages kept from the last build and every other Markdown file's hash (`files`, the
-        input tree), then put them in place."""
+        """Add the notes of the pages kept from the last build, and the hash of each Markdown file (`files`, the
+        input tree) that a page cannot splice or that no page shows; then put them in place."""
         for note in read_notes(project, output_key):
             if note[0] in kept:  # not rendered again: as its note says
-                self.add(*note)
+                self.writer.add(note)
+                self.noted.add(note[1])
+        for file, md in self.refused:
+            if md in files:
+                self.writer.add((file, md, hashlib.sha256(files[md]).hexdigest(), b""))
         for md in sorted(files):
             if md not in self.noted and PROSE.fullmatch(md):
                 self.writer.add(("", md, hashlib.sha256(files[md]).hexdigest(), b""))
@@ -181,7 +191,7 @@ def splice(
     files: dict[str, bytes] = {}
     for i in edited:
         file, md, _, blob = notes[i]
-        made = _page(where, out, file, key.prose[md], md, blob, shared) if file else None
+        made = _page(where, out, file, key.prose[md], md, blob, shared) if blob else None
         if made is None:
             return None
         files[file], notes[i] = made[0], (file, md, key.prose[md], made[1])

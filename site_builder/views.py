@@ -442,7 +442,7 @@ class PageContext:
 
     def _prose(self, record: Record) -> markup.Rendered:
         """The record's Markdown, rendered; when noting, with the questions it asked on the way (splice.py)."""
-        if not self.v.noting or self.v.site.content.heading_ids.get(record.address):
+        if not self.v.noting:
             return self.markdown(record.md_text, source=record.md_path, address=record.address)
         calls: list[Call] = []
         rendered = self.markdown(record.md_text, source=record.md_path, address=record.address, noted=calls)
@@ -450,7 +450,15 @@ class PageContext:
         several = len(self.v.site.content.config.languages) > 1
         anchors = markup.heading_ids(record.md_text) if several else None
         self.prose = Prose(
-            record.md_path, digest, self.v.site.prefix, calls, str(rendered.html), rendered.toc, mentions(record.md_text), anchors
+            record.md_path,
+            digest,
+            self.v.site.prefix,
+            calls,
+            str(rendered.html),
+            rendered.toc,
+            mentions(record.md_text),
+            anchors,
+            spliceable=not self.v.site.content.heading_ids.get(record.address),  # anchors are the original's
         )
         return rendered
 

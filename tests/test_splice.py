@@ -142,6 +142,21 @@ IN_TWO_LANGUAGES: dict[str, tuple[Callable[[Path], None], int]] = {  # edit -> p
 }
 
 
+def test_prose_shown_by_a_translation_of_its_fields_alone_is_made_anew_on_both_pages(project: Path, tmp_path: Path) -> None:
+    """A French file with front matter and no prose shows alpha's English prose on the French page (with the
+    French headings' anchors): an edit to it must reach both pages."""
+    from .test_languages import _french
+
+    _french(project)
+    (project / "content/companies/alpha.fr.md").write_text("---\ntitle: Alpha Moteurs\n---\n", encoding="utf-8")
+    out = project / "_site"
+    build(project, out, search=False)
+    edit(project / ALPHA, "It is a maker", "It is a large maker")
+    build(project, out, search=False)
+    assert b"It is a large maker" in (out / "fr/companies/alpha/index.html").read_bytes()
+    assert read_tree(out) == _cold(project, tmp_path)
+
+
 @pytest.mark.parametrize("name", list(IN_TWO_LANGUAGES))
 def test_a_site_in_two_languages_splices_every_page_that_shows_the_prose(project: Path, tmp_path: Path, name: str) -> None:
     _french_with_a_minor_heading(project)
