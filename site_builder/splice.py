@@ -14,8 +14,9 @@ a full build would:
 - the page's template shows `body` only as one bare `{{ body }}` (nothing else on the page reads the prose), and
   the old HTML is where the note says;
 - with several languages, every page that shows the text is made anew (another edition shows it until it is
-  translated), and the headings keep their anchors (a translation's headings take them from its original);
-  a translation's own text is left to the full build;
+  translated), and the headings keep their anchors (a translation's headings take them from its original); a
+  text shown on a page that cannot splice it (a translation's, or the original under a translation's anchors) is
+  left to the full build;
 - no search index is built (Pagefind indexes the whole site).
 
 Otherwise it steps aside and the full build runs. tests/test_splice.py compares the two, byte for byte.
