@@ -265,7 +265,7 @@ def split_pages(sites: list[Any], pages: list[Any], project: Path, count: int) -
             for page in chosen:
                 template = renderer.env.get_template(page.template)
                 start = time.perf_counter()
-                context = renderer.views.context(page)
+                context, _ = renderer.views.context(page)
                 middle = time.perf_counter()
                 template.render(context)
                 spent["context"] += middle - start

@@ -23,21 +23,22 @@ def atom(site: Site, urls: Urls, updated: dict[str, str]) -> bytes:
     author = content.config.author or content.config.publisher or content.config.title
     pre = site.prefix  # an edition in another language has its own feed, of its own pages
     entries = "".join(
-        f"<entry><title>{_escape(r.title)}</title><id>{_escape(urls.absolute(pre + site.targets[r.address].path))}</id>"
-        f'<link href="{_escape(urls.absolute(pre + site.targets[r.address].path))}"/><updated>{date}T00:00:00Z</updated>'
-        f"<summary>{_escape(str(r.data.get('summary', '')))}</summary></entry>\n"
+        f"<entry><title>{xml_text(r.title)}</title><id>{xml_text(urls.absolute(pre + site.targets[r.address].path))}</id>"
+        f'<link href="{xml_text(urls.absolute(pre + site.targets[r.address].path))}"/><updated>{date}T00:00:00Z</updated>'
+        f"<summary>{xml_text(str(r.data.get('summary', '')))}</summary></entry>\n"
         for date, r in dated
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
-        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{_escape(content.config.language)}">\n'
-        f"<title>{_escape(content.config.title)}</title><subtitle>{_escape(content.config.description)}</subtitle>\n"
-        f'<link href="{_escape(urls.absolute(pre + FEED))}" rel="self"/><link href="{_escape(urls.absolute(pre))}"/>\n'
-        f"<id>{_escape(urls.absolute(pre))}</id><updated>{newest}T00:00:00Z</updated>"
-        f"<author><name>{_escape(author)}</name></author>\n{entries}</feed>\n"
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{xml_text(content.config.language)}">\n'
+        f"<title>{xml_text(content.config.title)}</title><subtitle>{xml_text(content.config.description)}</subtitle>\n"
+        f'<link href="{xml_text(urls.absolute(pre + FEED))}" rel="self"/><link href="{xml_text(urls.absolute(pre))}"/>\n'
+        f"<id>{xml_text(urls.absolute(pre))}</id><updated>{newest}T00:00:00Z</updated>"
+        f"<author><name>{xml_text(author)}</name></author>\n{entries}</feed>\n"
     ).encode()
 
 
-def _escape(text: str) -> str:
-    """Text for XML: &, < and > escaped (html's, without the import of xml.sax and urllib that saxutils brings)."""
+def xml_text(text: str) -> str:
+    """Text for XML (the feed, the sitemap): &, < and > escaped (html's escape, as xml.sax.saxutils's without its
+    imports of urllib, http and email)."""
     return html.escape(text, quote=False)

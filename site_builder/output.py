@@ -257,19 +257,13 @@ def _put(new_site: str, old_site: str, name: str, data: bytes | Iterable[bytes] 
     if folder not in made:
         os.makedirs(folder, exist_ok=True)
         made.add(folder)
-    if data is None:
-        try:
-            os.link(previous, target)
-            return
-        except OSError:
-            data = Path(previous).read_bytes()
-    if _write_if_changed(Path(target), data, previous):
+    if data is not None and _write_if_changed(Path(target), data, previous):
         return
-    try:  # the same bytes: the old file, linked
+    try:  # kept, or the same bytes: the old file, linked
         os.link(previous, target)
-    except OSError:  # another file system, say: written after all
+    except OSError:  # another file system, say: copied
         with open(target, "wb") as f:
-            f.writelines([data] if isinstance(data, bytes) else data)
+            f.writelines([Path(previous).read_bytes()] if data is None else [data] if isinstance(data, bytes) else data)
 
 
 def _write_if_changed(entry: Path, data: bytes | Iterable[bytes], old: str | None) -> bool:
@@ -295,11 +289,10 @@ def _write_if_changed(entry: Path, data: bytes | Iterable[bytes], old: str | Non
     return not same
 
 
-def _same_bytes(path: str, data: bytes | Iterable[bytes]) -> bool:
-    pieces = [data] if isinstance(data, bytes) else data
+def _same_bytes(path: str, data: bytes) -> bool:
     try:
         with open(path, "rb") as f:
-            return os.fstat(f.fileno()).st_size == sum(map(len, pieces)) and all(f.read(len(p)) == p for p in pieces)
+            return os.fstat(f.fileno()).st_size == len(data) and f.read() == data
     except OSError:
         return False
 

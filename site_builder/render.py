@@ -6,14 +6,13 @@ import functools
 import json
 import traceback
 from collections.abc import Callable, Iterator
-from html import escape as html_escape
 from typing import Any
 
 import jinja2
 
 from .downloads import Data, data_files
 from .errors import BuildFailed, SiteError
-from .feed import FEED, atom
+from .feed import FEED, atom, xml_text
 from .labels import Labels
 from .pages import Page, versions
 from .parallel import map_ordered
@@ -129,7 +128,7 @@ class _PageRenderer:
             e = problems.pop()
             return None, (e.path, e.message, e.hint, e.line, e.col), None
         try:
-            context, prose = self.views.context_and_prose(page)
+            context, prose = self.views.context(page)
         except SiteError as problem:  # content that cannot be rendered, found while rendering
             return None, (problem.path, problem.message, problem.hint, problem.line, problem.col), None
         try:
@@ -218,10 +217,12 @@ def sitemap(sites: list[Site], pages: list[Page], urls: Urls) -> bytes:
             return ""
         paths = versions(page, languages)
         links = [(lang.code, path) for lang, path in paths] + [("x-default", paths[0][1])]
-        return "".join(f'<xhtml:link rel="alternate" hreflang="{code}" href="{_escape(urls.absolute(p))}"/>' for code, p in links)
+        return "".join(
+            f'<xhtml:link rel="alternate" hreflang="{code}" href="{xml_text(urls.absolute(p))}"/>' for code, p in links
+        )
 
     entries = "".join(
-        f"<url><loc>{_escape(urls.absolute(p.path))}</loc>{_lastmod(dates.get(p.address))}{alternates(p)}</url>\n"
+        f"<url><loc>{xml_text(urls.absolute(p.path))}</loc>{_lastmod(dates.get(p.address))}{alternates(p)}</url>\n"
         for p in pages
         if p.kind not in ("404", "search")
     )
@@ -234,8 +235,3 @@ def sitemap(sites: list[Site], pages: list[Page], urls: Urls) -> bytes:
 
 def _lastmod(date: str | None) -> str:
     return f"<lastmod>{date}</lastmod>" if date else ""
-
-
-def _escape(text: str) -> str:
-    """Text for XML: &, < and > escaped (html's, without the import of xml.sax and urllib that saxutils brings)."""
-    return html_escape(text, quote=False)

@@ -150,26 +150,27 @@ def reread(tree: Tree, stamps: dict[str, Stamp]) -> Tree | None:
     for rel, stamp in stamps.items():
         if stamp == tree.stamps[rel]:
             continue
-        path = where.locate(rel)
-        try:
-            st = os.lstat(path)
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-                return None
-            new_stamps[rel] = stamp_of(st)
-            files[rel] = _read(path)
-        except OSError:
+        found = _read_plain(where, rel)
+        if found is None:
             return None
+        new_stamps[rel], files[rel] = stamp_of(found[0]), found[1]
     return Tree(where, files, tree.dates, new_stamps)
 
 
 def read_one(where: Layout, rel: str) -> bytes | None:
     """One input file's bytes, when it is a plain file that reading the whole tree would take as it is; else None."""
+    found = _read_plain(where, rel)
+    return found[1] if found is not None else None
+
+
+def _read_plain(where: Layout, rel: str) -> tuple[os.stat_result, bytes] | None:
+    """An input file's `lstat` and bytes, when it is a plain file of at most MAX_FILE_BYTES; else None."""
     path = where.locate(rel)
     try:
         st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
             return None
-        return _read(path)
+        return st, _read(path)
     except OSError:
         return None
 

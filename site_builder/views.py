@@ -61,12 +61,9 @@ class Views:
     def title(self, address: str) -> str:
         return self.site.targets[address.split("#")[0]].title
 
-    def context(self, page: Page) -> dict[str, Any]:
-        """Everything `page`'s template needs."""
-        return PageContext(self, page).build()
-
-    def context_and_prose(self, page: Page) -> tuple[dict[str, Any], Prose | None]:
-        """The context, and for a record page with Markdown (when noting) how its prose was rendered."""
+    def context(self, page: Page) -> tuple[dict[str, Any], Prose | None]:
+        """Everything `page`'s template needs; and for a record page with Markdown (when noting) how its prose was
+        rendered."""
         made = PageContext(self, page)
         return made.build(), made.prose
 
