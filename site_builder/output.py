@@ -313,6 +313,21 @@ def _index_search(folder: Path) -> None:
                 )
             ]
         )
+    _sort_languages(folder / "pagefind" / "pagefind-entry.json")
+
+
+def _sort_languages(entry: Path) -> None:
+    """Pagefind lists a site's languages in its entry file in the order of a hash map, which changes from run to
+    run: sorted, the same site gives the same bytes (and its fallback language, between languages with as many
+    pages, is always the same)."""
+    try:
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        languages = data["languages"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # not the file this Pagefind writes: left as it is
+    if isinstance(languages, dict):
+        data["languages"] = dict(sorted(languages.items()))
+        entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
 def _swap(new: Path, out: Path) -> None:

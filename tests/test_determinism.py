@@ -3,6 +3,7 @@ and number of cores gives byte-identical output, down to the marker file."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -108,6 +109,21 @@ def test_same_bytes_without_git_and_with_random_hash_seeds(tmp_path: Path) -> No
     one = build(first, first / "_site", cwd=first, env=clean_env(PYTHONHASHSEED="random"))
     two = build(second, second / "_site", cwd=second, env=clean_env(PYTHONHASHSEED="random", TZ="Pacific/Kiritimati"))
     assert differences(one, two) == []
+
+
+def test_same_bytes_in_two_languages_with_the_search_index(tmp_path: Path) -> None:
+    """Pagefind lists the languages of its index in the order of a hash map, new on every run: the build sorts
+    them. Four builds of a site in two languages (each had a one-in-two chance of another order) are the same."""
+    from .test_languages import _french
+
+    sites = []
+    for n in range(4):
+        project = _french(make_project(tmp_path / f"p{n}"))
+        sites.append(build(project, project / "_site", cwd=project, env=clean_env(PYTHONHASHSEED="random")))
+        entry = json.loads(sites[-1]["pagefind/pagefind-entry.json"])
+        assert list(entry["languages"]) == sorted(entry["languages"]) and len(entry["languages"]) == 2
+    for other in sites[1:]:
+        assert differences(sites[0], other) == []
 
 
 def test_same_bytes_on_one_core_and_on_all(tmp_path: Path) -> None:
