@@ -10,7 +10,18 @@ from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .cache import Fingerprints, Key, NoteWriter, Pages, build_key, load_parsed, previous_pages, save_pages, save_parsed
+from .cache import (
+    Fingerprints,
+    Key,
+    NoteWriter,
+    Pages,
+    PieceStore,
+    build_key,
+    load_parsed,
+    previous_pages,
+    save_pages,
+    save_parsed,
+)
 from .collation import release as release_collation
 from .content import Content, parse_content
 from .downloads import Data, joined
@@ -91,18 +102,27 @@ def build(
     fingerprints = make_fingerprints(sites, pages, tree, options, previous.fingerprints)
     unchanged = same_pages(fingerprints.files, previous.fingerprints.files, out)
     woven = None if search else Woven(project, key.value)  # how record pages weave in prose, for a quick next build
-    files = render(sites, pages, tree, workers, unchanged, progress, woven)
+    pieces = PieceStore(project)  # each record's part of the downloads, kept between builds
+    files = render(sites, pages, tree, workers, unchanged, progress, woven, pieces)
     stamp = Stamp(key.value, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
-    keep_for_next_build(project, key, fingerprints, woven, built, unchanged, tree)
+    keep_for_next_build(project, key, fingerprints, woven, built, unchanged, tree, pieces)
     return Result({}, len(pages), warnings, time.perf_counter() - started, rendered=_rendered(pages, unchanged))
 
 
 def keep_for_next_build(
-    project: Path, key: Key, fingerprints: Fingerprints, woven: Woven | None, built: str | None, kept: Set[str], tree: Tree
+    project: Path,
+    key: Key,
+    fingerprints: Fingerprints,
+    woven: Woven | None,
+    built: str | None,
+    kept: Set[str],
+    tree: Tree,
+    pieces: PieceStore,
 ) -> None:
-    """Page fingerprints, and (without a search index) the notes of how record pages weave in their prose, made
-    now or kept from the build `built` with the pages `kept`."""
+    """Page fingerprints, each record's download piece, and (without a search index) the notes of how record
+    pages weave in their prose, made now or kept from the build `built` with the pages `kept`."""
+    pieces.save()
     save_pages(project, key.value, Pages(fingerprints, key.rest, woven.everything_shared() if woven else b""))
     if woven is not None:
         woven.finish(project, built, kept, tree.files)
@@ -204,9 +224,11 @@ def render(
     unchanged: frozenset[str] = frozenset(),
     progress: Callable[[int, int], None] | None = None,
     woven: Woven | None = None,
+    pieces: PieceStore | None = None,
 ) -> Iterator[tuple[str, Data | None]]:
     """Every output file as (path, bytes), lazily and in order; (path, None) for an unchanged file to keep. With
-    `woven`, how each record page rendered weaves in its prose is noted there."""
+    `woven`, how each record page rendered weaves in its prose is noted there; downloads are made from the records'
+    `pieces` an earlier build kept, where they are the same."""
     urls = Urls(sites[0].content.config.base_url)
     todo = [p for p in pages if output_file(p.path) not in unchanged]
     done = 0
@@ -219,4 +241,4 @@ def render(
             yield item
     yield from ((name, None) for name in sorted(unchanged))
     give_back_memory()  # what rendering freed, before the downloads are made
-    yield from extra_files(sites, pages, urls, tree.under("static"), unchanged)
+    yield from extra_files(sites, pages, urls, tree.under("static"), unchanged, pieces)

@@ -13,10 +13,14 @@ from; a result whose key does not match is never used, and deleting the folder i
 - **Pages** (`pages.bin`): what each page and download of the output was made from (fingerprint.py); **notes**
   (`notes.bin`): how each record page's Markdown was woven into it, and each Markdown file's hash (splice.py).
   Both are trusted only for the output whose marker carries the same key.
+- **Download pieces** (`pieces.bin`): each record as it appears in its collection's JSON and CSV and in the
+  dataset, keyed by its fact file, its address and URL, its schema and the engine; a fact edit makes one record's
+  piece again, not 10,000 (downloads.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -24,7 +28,7 @@ import marshal
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -394,3 +398,128 @@ def _record(job: RecordJob, entry: Any) -> Record:
         record.md_bytes, record.md_path = md_bytes, f"content/{collection}/{slug}.md"
         record.scanned = tuple((str(kind), str(target), int(line), int(col)) for kind, target, line, col in entry["scan"])
     return record
+
+
+PIECES = "pieces.bin"
+Piece = tuple[bytes, bytes]  # a record as JSON (its collection's and the dataset's), and as its CSV row
+
+
+def piece_key(address: str, url: str, schema_json: str, fact_file: bytes) -> str:
+    """What a record's download piece is made from: its fact file's bytes, its address and URL, its collection's
+    schema (which types its values and names the CSV's columns) and the engine."""
+    h = hashlib.blake2b(f"{engine_digest()}\0{address}\0{url}\0{schema_json}\0".encode(), digest_size=20)
+    h.update(fact_file)
+    return h.hexdigest()
+
+
+class PieceStore:
+    """Each record's download piece: taken from what an earlier build kept in `project`'s cache (read when first
+    asked for) or made, and written as it comes into the cache file the next build reads, in the order asked for,
+    so that the dataset can be put together from them again (`replay`) without holding 10,000 of them in memory.
+    Without a project (or when the cache cannot be written) they are held in memory instead."""
+
+    def __init__(self, project: Path | None = None) -> None:
+        self.folder = project / CACHE_DIR if project is not None else None
+        self.tmp = self.folder / f"{PIECES}.{os.getpid()}.tmp" if self.folder is not None else None
+        self._entries: dict[str, Piece] | None = None if project is not None else {}
+        self.file: BinaryIO | None = None
+        self.memory: list[Piece] | None = None if project is not None else []
+        self.count = 0  # pieces with a key, written
+        self.changed = False  # a piece was made, not found
+        self.complete = False  # every record's piece was asked for: what was written may replace the file
+        self.broken = False  # some pieces were neither written nor held: they cannot be replayed
+
+    @property
+    def entries(self) -> dict[str, Piece]:
+        if self._entries is None:
+            self._entries = _load_pieces(self.folder / PIECES) if self.folder is not None else {}
+        return self._entries
+
+    def piece(self, key: str, make: Callable[[], Piece]) -> Piece:
+        """The piece with this key (made by `make` when not kept; '' for a record whose piece is never kept)."""
+        piece = self.entries.get(key) if key else None
+        if piece is None:
+            piece = make()
+            self.changed = self.changed or bool(key)
+        self._put(key, piece)
+        return piece
+
+    def _put(self, key: str, piece: Piece) -> None:
+        if self.memory is not None:
+            self.memory.append(piece)
+            return
+        try:
+            if self.file is None:
+                assert self.folder is not None and self.tmp is not None
+                self.folder.mkdir(exist_ok=True)
+                self.file = open(self.tmp, "wb")  # noqa: SIM115 (closed by replay or save)
+                marshal.dump(FORMAT, self.file)
+            marshal.dump((key, *piece), self.file)
+            self.count += bool(key)
+        except (OSError, ValueError):  # a cache that cannot be written only costs speed: replay says so
+            self._drop()
+            self.memory, self.broken = [], True
+
+    def replay(self) -> Iterator[Piece] | None:
+        """The pieces asked for, in order (None if some were lost)."""
+        if self.broken:
+            return None
+        if self.memory is not None:
+            return iter(self.memory)
+        if self.file is None:
+            return iter(())
+        self.file.flush()
+        return _read_pieces(self.tmp)  # type: ignore[arg-type]
+
+    def save(self) -> None:
+        """Put the pieces written in place of the cache's, once every record's was asked for and one differs."""
+        if self.file is None or self.folder is None:
+            return
+        if not self.complete or self.broken or not (self.changed or self.count != len(self.entries)):
+            self._drop()
+            return
+        try:
+            self.file.close()
+            os.replace(self.tmp, self.folder / PIECES)  # type: ignore[arg-type]
+            _forget_abandoned(self.folder, PIECES)
+        except OSError:
+            pass
+        self.file = None
+
+    def _drop(self) -> None:
+        if self.file is not None:
+            with contextlib.suppress(OSError):
+                self.file.close()
+                self.tmp.unlink(missing_ok=True)  # type: ignore[union-attr]
+            self.file = None
+
+
+def _read_pieces(path: Path) -> Iterator[Piece]:
+    with open(path, "rb") as f:
+        marshal.load(f)
+        while True:
+            try:
+                _, text, row = marshal.load(f)
+            except EOFError:
+                return
+            yield text, row
+
+
+def _load_pieces(path: Path) -> dict[str, Piece]:
+    """Key → piece, as a build wrote them (none when unreadable or from another format)."""
+    entries: dict[str, Piece] = {}
+    try:
+        with open(path, "rb") as f:
+            if marshal.load(f) != FORMAT:
+                return {}
+            while True:
+                try:
+                    key, text, row = marshal.load(f)
+                except EOFError:
+                    return entries
+                if type(key) is not str or type(text) is not bytes or type(row) is not bytes:
+                    return {}
+                if key:
+                    entries[key] = (text, row)
+    except (OSError, ValueError, TypeError, EOFError):
+        return {}

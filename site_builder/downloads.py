@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from .cache import Piece, PieceStore, piece_key
 from .content import Record
 from .resolve import Site
 from .urls import Urls
@@ -38,48 +41,73 @@ class Stream:
 Data = bytes | list[bytes] | Stream  # a file's bytes, in pieces, or made as it is written (never joined in memory)
 
 
-def data_files(site: Site, urls: Urls, keep: frozenset[str] = frozenset()) -> Iterator[tuple[str, Data]]:
+def data_files(
+    site: Site, urls: Urls, keep: frozenset[str] = frozenset(), pieces: PieceStore | None = None
+) -> Iterator[tuple[str, Data]]:
     """Every download: JSON per record, JSON and CSV per collection, and the whole dataset (one at a time); files
-    named in `keep` are unchanged since the last build and are not made again."""
+    named in `keep` are unchanged since the last build and are not made again. Each record is made into its
+    piece once (its JSON and its CSV row), or taken from `pieces` when an earlier build made it from the same
+    fact file; the record's own file, its collection's files and the dataset are put together from it."""
     content = site.content
     sources = content.sources_by_id
     licence = {"name": content.config.licence_name, "url": content.config.licence_url}
-    # Each record is serialised once for its own file and its collection's (JSON is compositional: the bytes are
-    # those of serialising the whole structure, without holding it all as objects), and again, as it is written,
-    # for the dataset, so that no more than one collection's records are held at a time.
+    store = pieces if pieces is not None else PieceStore()
+    dataset = DATASET not in keep  # every record's piece is needed
     for coll in content.config.collections:
         records = content.records.get(coll.name, [])
         json_path, csv_path = collection_paths(coll.name)
-        whole = json_path not in keep  # the collection's records are needed as one list
-        texts = []
+        whole = dataset or json_path not in keep or csv_path not in keep
+        schema = content.schemas.get(coll.name, {})
+        schema_json, fields = json.dumps(schema, sort_keys=True, default=str), _csv_fields(schema)
+        texts = []  # one collection's pieces at a time
         for r in records:
             path = record_path(site, r)
             if not whole and path in keep:
                 continue
-            data = record_json(site, r, urls)
+            piece = _piece(site, r, urls, schema_json, fields, store)
             if whole:
-                texts.append(_dumps(data).encode())
+                texts.append(piece)
             if path not in keep:
                 cited = {s: sources[s].data for s in sorted(_cited(r)) if s in sources}
-                yield path, _json({**data, "licence": licence, "bibliography": cited})
+                yield path, _extended(piece[0], {"licence": licence, "bibliography": cited})
         if json_path not in keep:
             head = {"collection": coll.name, "title": coll.title, "licence": licence}
-            yield json_path, list(_object([*_fields(head), ("records", _array(texts))]))
-        del texts
+            yield json_path, list(_object([*_fields(head), ("records", _array(t for t, _ in texts))]))
         if csv_path not in keep:
-            yield csv_path, _csv(content.schemas.get(coll.name, {}), records, site, urls)
-    if DATASET not in keep:
-        yield DATASET, Stream(lambda: _dataset(site, urls, licence))
+            yield csv_path, [_csv_line(["id", "url", *fields, "sources"]), *(row for _, row in texts)]
+        del texts
+    if dataset:
+        store.complete = True
+        yield DATASET, Stream(lambda: _dataset(site, urls, licence, store.replay()))
 
 
-def _dataset(site: Site, urls: Urls, licence: dict[str, str]) -> Iterator[bytes]:
-    """The whole dataset's bytes, piece by piece: each record and entry is serialised as it is written."""
+def _piece(site: Site, record: Record, urls: Urls, schema_json: str, fields: list[str], store: PieceStore) -> Piece:
+    """A record as it appears in its collection's JSON and the dataset, and as its CSV row; from `store` when an
+    earlier build made it from this very fact file (a record not read from a file is made each time)."""
+    url = urls.absolute(site.targets[record.address].path)
+    fact_file = record.doc.raw if record.doc is not None else b""
+    key = piece_key(record.address, url, schema_json, fact_file) if fact_file else ""
+    return store.piece(key, lambda: (_dumps(record_json(site, record, urls)).encode(), _csv_line(_csv_row(record, url, fields))))
+
+
+def _extended(text: bytes, more: dict[str, Any]) -> bytes:
+    """A serialised JSON object with more fields after its own, as one file: the bytes of serialising the whole."""
+    return text[:-1] + b"".join(b"," + _dumps(k).encode() + b":" + _dumps(v).encode() for k, v in more.items()) + b"}\n"
+
+
+def _dataset(site: Site, urls: Urls, licence: dict[str, str], pieces: Iterator[Piece] | None) -> Iterator[bytes]:
+    """The whole dataset's bytes, piece by piece: each record as made for its collection's files (`pieces`, in
+    order; made again when they were lost) and each entry of the data files serialised as it is written."""
     content = site.content
     head = {"title": content.config.title, "url": urls.absolute(""), "licence": licence}
-    collections = [
-        (c.name, _array(_dumps(record_json(site, r, urls)).encode() for r in content.records.get(c.name, [])))
-        for c in content.config.collections
-    ]
+    collections = []
+    for c in content.config.collections:
+        records = content.records.get(c.name, [])
+        if pieces is None:
+            texts: Iterable[bytes] = (_dumps(record_json(site, r, urls)).encode() for r in records)
+        else:
+            texts = (t for t, _ in itertools.islice(pieces, len(records)))
+        collections.append((c.name, _array(texts)))
     lists = {"sources": content.sources, "timeline": content.timeline, "glossary": content.glossary, "charts": content.charts}
     rest = [(name, _array(_dumps(i.data).encode() for i in items)) for name, items in lists.items()]
     yield from _object([*_fields(head), ("collections", _object(collections, newline=False)), *rest])
@@ -155,33 +183,28 @@ def _object(fields: Sequence[tuple[str, Iterable[bytes]]], newline: bool = True)
     yield b"}\n" if newline else b"}"
 
 
-def _csv(schema: dict[str, Any], records: list[Record], site: Site, urls: Urls) -> list[bytes]:
-    """One row per record: scalar fields as they are, lists joined with '; ', nested values as JSON."""
-    fields = [k for k in schema.get("properties", {}) if k not in ("sources",)]
-    out = _Pieces()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "url", *fields, "sources"])
-    for r in records:
-        row = [r.address, urls.absolute(site.targets[r.address].path)]
-        for key in fields:
-            value = r.data.get(key, "")
-            if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
-                row.append("; ".join(map(str, value)))
-            elif isinstance(value, (dict, list)):
-                row.append(json.dumps(value, ensure_ascii=False))
-            else:
-                row.append("" if value is None else str(value))
-        row.append("; ".join(sorted(_cited(r))))
-        writer.writerow(row)
-    return out.pieces
+def _csv_fields(schema: dict[str, Any]) -> list[str]:
+    """A collection's CSV columns between id and url and its sources: the schema's fields."""
+    return [k for k in schema.get("properties", {}) if k not in ("sources",)]
 
 
-class _Pieces:
-    """A file-like target for the csv module that keeps each row encoded, as a piece: the file is never one copy."""
+def _csv_row(record: Record, url: str, fields: list[str]) -> list[str]:
+    """Scalar fields as they are, lists joined with '; ', nested values as JSON."""
+    row = [record.address, url]
+    for key in fields:
+        value = record.data.get(key, "")
+        if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+            row.append("; ".join(map(str, value)))
+        elif isinstance(value, (dict, list)):
+            row.append(json.dumps(value, ensure_ascii=False))
+        else:
+            row.append("" if value is None else str(value))
+    row.append("; ".join(sorted(_cited(record))))
+    return row
 
-    def __init__(self) -> None:
-        self.pieces: list[bytes] = []
 
-    def write(self, text: str) -> int:
-        self.pieces.append(text.encode("utf-8"))
-        return len(text)
+def _csv_line(row: list[str]) -> bytes:
+    """One CSV line, quoted as the csv module quotes it."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(row)
+    return out.getvalue().encode("utf-8")

@@ -10,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from .cache import PieceStore
 from .downloads import Data, data_files
 from .errors import BuildFailed, SiteError
 from .feed import FEED, atom, xml_text
@@ -189,10 +190,15 @@ def _located(exc: Exception, name: str) -> SiteError:
 
 
 def extra_files(
-    sites: list[Site], pages: list[Page], urls: Urls, static: dict[str, bytes], keep: frozenset[str] = frozenset()
+    sites: list[Site],
+    pages: list[Page],
+    urls: Urls,
+    static: dict[str, bytes],
+    keep: frozenset[str] = frozenset(),
+    pieces: PieceStore | None = None,
 ) -> Iterator[tuple[str, Data]]:
     """Static assets, published schemas, sitemap.xml, robots.txt, .nojekyll, downloads (but those in `keep`, which
-    are unchanged) and a feed per edition, one by one."""
+    are unchanged; made from the records' `pieces` where they are kept) and a feed per edition, one by one."""
     site = sites[0]
     yield from ((f"static/{name}", data) for name, data in static.items())
     for coll, schema in site.content.schemas.items():
@@ -202,7 +208,7 @@ def extra_files(
     yield "sitemap.xml", sitemap(sites, pages, urls)
     yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {urls.absolute('sitemap.xml')}\n".encode()
     yield NOJEKYLL, b""
-    yield from data_files(site, urls, keep)
+    yield from data_files(site, urls, keep, pieces)
     for edition in sites:
         yield edition.prefix + FEED, atom(edition, urls, edition.dates)
 

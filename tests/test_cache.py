@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,88 @@ def test_a_catalog_edit_is_not_nothing_changed(project: Path, tmp_path: Path, mo
     po = package / "locale/zh_Hans/LC_MESSAGES/messages.po"
     po.write_bytes(po.read_bytes() + b'\nmsgid "Nothing"\nmsgstr "Nothing"\n')
     assert not build(project, out).unchanged
+
+
+def _pieces(project: Path) -> dict[str, cache.Piece]:
+    return cache._load_pieces(project / CACHE_DIR / cache.PIECES)
+
+
+def _write_pieces(project: Path, pieces: dict[str, cache.Piece]) -> None:
+    with (project / CACHE_DIR / cache.PIECES).open("wb") as f:
+        marshal.dump(FORMAT, f)
+        for key, (text, row) in pieces.items():
+            marshal.dump((key, text, row), f)
+
+
+def test_after_a_fact_edit_only_that_records_download_piece_is_made_again(project: Path, tmp_path: Path) -> None:
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    first = _pieces(project)
+    records = [p for p in (project / "content").glob("*/*.yaml") if p.parent.name != "schemas"]
+    assert len(first) == len(records) == 3
+    edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
+    _fresh_build_equals_a_cold_one(project, tmp_path)
+    second = _pieces(project)
+    assert len(set(first) - set(second)) == 1 and len(set(second) - set(first)) == 1
+    (new,) = set(second) - set(first)
+    assert b"cell maker" in second[new][0] and b"cell maker" in second[new][1]
+
+
+def test_the_download_pieces_are_what_a_fresh_build_reads(project: Path) -> None:
+    """Proof that pieces are used, not only written: alpha's piece, planted with a new title, is what the collection's
+    JSON and CSV and the dataset show after an edit to beta (alpha's fact file did not change)."""
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    pieces = _pieces(project)
+    (alpha,) = [k for k, (text, _) in pieces.items() if b"Alpha Motors" in text]
+    pieces[alpha] = tuple(part.replace(b"Alpha Motors", b"Alpha From The Cache") for part in pieces[alpha])  # type: ignore[assignment]
+    _write_pieces(project, pieces)
+    edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    site = read_tree(project / "_site")
+    for name in ["companies/index.json", "companies/index.csv", "data/dataset.json"]:
+        assert b"Alpha From The Cache" in site[name], name
+    assert b"Alpha From The Cache" not in site["companies/alpha/index.json"]  # kept: its inputs did not change
+
+
+def test_a_wrong_or_foreign_pieces_cache_is_never_used(project: Path, tmp_path: Path) -> None:
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    pieces = _pieces(project)
+    path = project / CACHE_DIR / cache.PIECES
+    yaml = project / "content/companies/beta.yaml"
+    for n, garbage in enumerate(
+        [
+            b"not marshal",
+            marshal.dumps(FORMAT - 1) + b"".join(marshal.dumps((k, *p)) for k, p in pieces.items()),
+            marshal.dumps(FORMAT) + b"".join(marshal.dumps((k, 7, p[1])) for k, p in pieces.items()),
+            marshal.dumps(FORMAT) + b"".join(marshal.dumps((k, *p)) for k, p in pieces.items())[:-9],  # cut short
+            marshal.dumps(FORMAT) + marshal.dumps([1, 2]),
+        ]
+    ):
+        path.write_bytes(garbage)
+        edit(yaml, "kind: battery maker" if n == 0 else f"kind: maker {n - 1}", f"kind: maker {n}")
+        _fresh_build_equals_a_cold_one(project, tmp_path)
+
+
+def test_pieces_follow_the_base_url_and_the_schema(project: Path, tmp_path: Path) -> None:
+    out = project / "_site"
+    build(project, out, base_url="https://one.example/")
+    build(project, out, base_url="https://two.example/")
+    edit(project / "content/schemas/company.schema.yaml", "title: Founded", "title: Year founded")
+    build(project, out, base_url="https://two.example/")
+    cold = tmp_path / "cold"
+    shutil.copytree(project, cold, ignore=shutil.ignore_patterns("_site", CACHE_DIR))
+    build(cold, cold / "_site", base_url="https://two.example/")
+    assert read_tree(out) == read_tree(cold / "_site")
+    assert b"https://two.example/companies/alpha/" in read_tree(out)["companies/index.csv"]
+
+
+def test_a_cache_that_cannot_be_written_still_gives_every_download(project: Path, tmp_path: Path) -> None:
+    """The pieces are written to the cache as they come and read back for the dataset: when that file cannot be
+    made, the dataset is made from the records instead."""
+    (project / CACHE_DIR).mkdir()
+    (project / CACHE_DIR / f"{cache.PIECES}.{os.getpid()}.tmp").mkdir()  # in the way of this process's file
+    build(project, project / "_site", search=False)
+    cold = tmp_path / "cold"
+    shutil.copytree(project, cold, ignore=shutil.ignore_patterns("_site", CACHE_DIR))
+    build(cold, cold / "_site", search=False)
+    assert read_tree(project / "_site") == read_tree(cold / "_site")
+    assert not (project / CACHE_DIR / cache.PIECES).exists()
