@@ -1,4 +1,5 @@
-"""Sort and file text as readers expect: by the Unicode Collation Algorithm (pyuca), under its first letter."""
+"""Sort and file text as readers expect: by the Unicode Collation Algorithm (pyuca), under its first letter; Chinese
+by its pinyin (pypinyin)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,18 @@ def _weights(char: str) -> tuple[tuple[int, ...], ...]:
     collator: Any = _collator()
     elements = collator.collation_elements(unicodedata.normalize("NFD", char))
     return tuple(tuple(e[level] for e in elements if len(e) > level and e[level]) for level in range(4))
+
+
+def reading(text: str, language: str) -> str:
+    """Text as a reader of `language` looks it up: Chinese by its pinyin, as Chinese dictionaries and indexes order
+    it ('宝马' → 'bao3ma3': the tone's number after each syllable, so that 'hua' comes before 'huang' and tones
+    break ties); letters and digits among the characters are kept ('LG新能源' → 'LGxin1neng2yuan2'). In any other
+    language, the text itself."""
+    if not language.lower().startswith("zh"):
+        return text
+    from pypinyin import Style, lazy_pinyin  # its tables are loaded only for a Chinese edition
+
+    return "".join(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True))
 
 
 def _without_lead(text: str) -> str:

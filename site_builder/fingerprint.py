@@ -150,7 +150,7 @@ class _Indexes:
         assert coll is not None
         records = self.site.content.records.get(name, [])
         if index_pages(len(records), coll.page_size) > 1 and name not in self.ordered:  # which records a page lists
-            self.ordered[name] = sort_records(records, coll.sort)
+            self.ordered[name] = sort_records(records, coll.sort, self.site.language.code)
         listed = on_page(self.ordered.get(name, records), coll.page_size, part)
         linked = self.every_target if "[[" in coll.description else ""  # a description that links may name anything
         return [len(records), linked, [self._row(r) for r in listed]]

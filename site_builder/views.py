@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from . import charts, display, downloads, labels, markup
 from .citations import Citations
+from .collation import reading
 from .config import Collection, SiteConfig
 from .content import Document, Item, Record, term_id
 from .errors import SiteError
@@ -356,7 +357,7 @@ class PageContext:
         schema = content.schemas.get(coll.name, {})
         order: dict[str, list[Record]] = vars(self.v).setdefault("index_order", {})  # sorted once, not once a page
         if coll.name not in order:
-            order[coll.name] = sort_records(content.records.get(coll.name, []), coll.sort)
+            order[coll.name] = sort_records(content.records.get(coll.name, []), coll.sort, self.v.site.language.code)
         records = order[coll.name]
         listed = on_page(records, coll.page_size, self.page.part)
         columns = [display.node_label(schema, c) for c in coll.columns]
@@ -633,15 +634,16 @@ class _MarkersOnly(_RecordMarks):
         return Markup(self.ctx.v.flags[status]) if status else Markup("")
 
 
-def sort_records(records: list[Record], sort: str) -> list[Record]:
-    """Records ordered by a field ('-field' for descending); missing values last; ties by slug."""
+def sort_records(records: list[Record], sort: str, language: str = "") -> list[Record]:
+    """Records ordered by a field ('-field' for descending); missing values last; ties by slug. Text is ordered as
+    a reader of the edition's `language` looks it up (Chinese by pinyin)."""
     field_name, reverse = sort.lstrip("-"), sort.startswith("-")
 
     def key(r: Record) -> tuple[int, str, float]:
         v = r.data.get(field_name)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return (0, "", -float(v) if reverse else float(v))
-        return (0 if v is not None else 1, str(v).lower() if v is not None else "", 0.0)
+        return (0 if v is not None else 1, reading(str(v), language).lower() if v is not None else "", 0.0)
 
     ordered = sorted(records, key=lambda r: r.slug)
     ordered = sorted(ordered, key=key)

@@ -57,6 +57,19 @@ def test_collation_files_accented_titles_with_their_letter() -> None:
     assert [letter(t) for t in ("Šafařík", "émile", "“Quoted”", "2019", "中国")] == ["S", "E", "Q", "#", "中"]
 
 
+def test_records_are_ordered_as_a_reader_of_the_edition_looks_them_up() -> None:
+    from site_builder.content import Record
+    from site_builder.views import sort_records
+
+    titles = {"tesla": "特斯拉", "bmw": "宝马", "lg": "LG新能源", "vw": "大众汽车", "huang": "黄河", "hua": "华晨"}
+    records = [Record("companies", slug, {"title": t}, {}, f"content/companies/{slug}.yaml") for slug, t in titles.items()]
+    chinese = [r.slug for r in sort_records(records, "title", "zh-Hans")]
+    assert chinese == ["bmw", "vw", "hua", "huang", "lg", "tesla"]  # bǎo, dà, huá, huáng, L, tè
+    assert [r.slug for r in sort_records(records, "-title", "zh-Hans")] == chinese[::-1]
+    english = [r.slug for r in sort_records(records, "title", "en-GB")]  # no pinyin: code point order, as before
+    assert english == sorted(titles, key=lambda s: titles[s].lower())
+
+
 def test_labels_can_be_overridden_and_unknown_ones_are_errors(project: Path, tmp_path: Path) -> None:
     site = project / "content" / "site.yaml"
     edit(

@@ -209,6 +209,22 @@ def test_data_pages_and_labels_are_chinese(real: dict[str, str]) -> None:
     assert 'datetime="2020-10-19"' in timeline and 'datetime="2020-10-19"' in real["timeline/index.html"]
 
 
+def test_chinese_indexes_are_in_pinyin_order(real: dict[str, str]) -> None:
+    """A Chinese reader looks names up by pinyin, as in a dictionary: 宝马 (bǎo) before 大众 (dà) before 国轩 (guó),
+    Latin names filed among them by their letters; not in the order of the characters' code points."""
+    from pypinyin import Style, lazy_pinyin
+
+    for collection in ["companies", "places", "policies", "vehicles"]:
+        rows = re.search(r"<tbody.*?</tbody>", real[f"zh/{collection}/index.html"], re.S)
+        assert rows is not None
+        names = [html.unescape(n) for n in re.findall(r'<th scope="row"><a [^>]*>([^<]+)</a>', rows.group(0))]
+        assert len(names) >= 2, collection
+        spelled = ["".join(lazy_pinyin(n, style=Style.TONE3)).lower() for n in names]
+        assert spelled == sorted(spelled), (collection, names)
+    companies = real["zh/companies/index.html"]
+    assert companies.index(">宝马<") < companies.index(">大众汽车<") < companies.index(">国轩高科<") < companies.index(">特斯拉<")
+
+
 def test_content_keeps_facts_out_of_translations() -> None:
     """No translation file carries a fact: no dates, numbers, sources or statuses of its own."""
     problems: list[str] = []
