@@ -180,13 +180,13 @@ def data_fingerprints(site: Site, tree: Tree, options: dict[str, object], digest
     content = site.content
     digest = digest or _Digests(tree.files)
     base = [engine_digest(), options, digest("content/site.yaml")]
-    sources = digest("content/sources.yaml")
+    each = _hash([*base, digest("content/sources.yaml")])  # what every record's file reads beside its own
     result, collections = {}, []
     for coll in content.config.collections:
         records = content.records.get(coll.name, [])
         rows = [(r.address, site.targets[r.address].path, digest(r.yaml_path)) for r in records]
         for r, row in zip(records, rows, strict=True):
-            result[record_path(site, r)] = _hash([*base, sources, row])
+            result[record_path(site, r)] = _text_hash((each, *row))
         whole = _hash([*base, digest(f"content/{coll.schema_file}"), coll.name, rows])
         result.update(dict.fromkeys(collection_paths(coll.name), whole))
         collections.append(whole)
