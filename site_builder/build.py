@@ -169,15 +169,19 @@ def build_files(
     content, problems = validate(tree, base_url, workers)
     sites, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(sites)
-    fingerprints = make_fingerprints(sites, pages, tree, {"base_url": base_url, "strict": strict}).files
+    prior = previous.state.fingerprints if previous is not None and previous.state is not None else None
+    made = make_fingerprints(sites, pages, tree, {"base_url": base_url, "strict": strict}, prior)
+    fingerprints = made.files
     old = previous.fingerprints if previous else {}
     kept = frozenset(f for f, fp in fingerprints.items() if old.get(f) == fp and previous and f in previous.files)
+    known = previous.state.pieces if previous is not None and previous.state is not None else {}
+    pieces = PieceStore(entries=known)  # each record's part of the downloads, kept in memory between builds
     files = {
         name: joined(data) if data is not None else previous.files[name]  # type: ignore[union-attr]
-        for name, data in render(sites, pages, tree, workers, kept)
+        for name, data in render(sites, pages, tree, workers, kept, pieces=pieces)
     }
     seconds = time.perf_counter() - started
-    state = State(tree, sites[0], pages, (base_url, strict))
+    state = State(tree, sites[0], pages, (base_url, strict), pieces.kept if pieces.complete else known, made)
     return Result(files, len(pages), warnings, seconds, rendered=_rendered(pages, kept), fingerprints=fingerprints, state=state)
 
 

@@ -416,14 +416,16 @@ class PieceStore:
     """Each record's download piece: taken from what an earlier build kept in `project`'s cache (read when first
     asked for) or made, and written as it comes into the cache file the next build reads, in the order asked for,
     so that the dataset can be put together from them again (`replay`) without holding 10,000 of them in memory.
-    Without a project (or when the cache cannot be written) they are held in memory instead."""
+    Without a project (an in-memory build, given the pieces of the one before), or when the cache cannot be
+    written, they are held in memory instead, and `kept` are those the next build may take."""
 
-    def __init__(self, project: Path | None = None) -> None:
+    def __init__(self, project: Path | None = None, entries: dict[str, Piece] | None = None) -> None:
         self.folder = project / CACHE_DIR if project is not None else None
         self.tmp = self.folder / f"{PIECES}.{os.getpid()}.tmp" if self.folder is not None else None
-        self._entries: dict[str, Piece] | None = None if project is not None else {}
+        self._entries: dict[str, Piece] | None = entries if project is None else None
         self.file: BinaryIO | None = None
         self.memory: list[Piece] | None = None if project is not None else []
+        self.kept: dict[str, Piece] = {}  # held in memory: the pieces with a key, for the next in-memory build
         self.count = 0  # pieces with a key, written
         self.changed = False  # a piece was made, not found
         self.complete = False  # every record's piece was asked for: what was written may replace the file
@@ -447,6 +449,8 @@ class PieceStore:
     def _put(self, key: str, piece: Piece) -> None:
         if self.memory is not None:
             self.memory.append(piece)
+            if key and self.folder is None:
+                self.kept[key] = piece
             return
         try:
             if self.file is None:

@@ -11,8 +11,9 @@ tests/test_incremental.py checks the result against a cold build, byte for byte.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .cache import Fingerprints, Piece
 from .content import Record
 from .pages import Page
 from .render import render_pages
@@ -30,6 +31,8 @@ class State:
     site: Site
     pages: list[Page]
     options: tuple[str | None, bool]  # base_url, strict
+    pieces: dict[str, Piece] = field(default_factory=dict)  # each record's download piece (cache.PieceStore)
+    fingerprints: Fingerprints | None = None  # with the halves of record pages' (fingerprint.py)
 
 
 def rebuild_prose(state: State, tree: Tree, options: tuple[str | None, bool]) -> tuple[State, dict[str, bytes]] | None:
@@ -57,7 +60,7 @@ def rebuild_prose(state: State, tree: Tree, options: tuple[str | None, bool]) ->
     pages = [p for p in state.pages if p.kind == "record" and p.address in edited]
     urls = Urls(site.content.config.base_url)
     files = dict(render_pages(site, pages, tree.under("templates"), urls))
-    return State(tree, site, state.pages, options), files
+    return dataclasses.replace(state, tree=tree, site=site, options=options), files
 
 
 def _with_records(site: Site, edited: dict[str, Record]) -> Site:

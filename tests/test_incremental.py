@@ -85,6 +85,33 @@ def test_one_record_edit_renders_only_its_pages(project: Path) -> None:
     assert b"Beta Cells" in (out / "companies/alpha/index.html").read_bytes()
 
 
+def test_serve_keeps_download_pieces_and_fingerprints_from_its_last_build(project: Path) -> None:
+    """Proof that an in-memory build takes what did not change from the one before: alpha's download piece, planted
+    with a new title, is what its collection's files show after an edit to beta; and two edits in a row each match a
+    fresh build."""
+    from dataclasses import replace
+
+    from site_builder.build import build_files
+    from site_builder.serve import scan
+    from site_builder.tree import read_tree as read_project
+    from site_builder.tree import reread
+
+    first = build_files(read_project(project))
+    assert first.state is not None and first.state.fingerprints is not None
+    assert len(first.state.pieces) == 3  # alpha, beta, cap
+    planted = {k: (t.replace(b"Alpha Motors", b"Alpha In Memory"), r) for k, (t, r) in first.state.pieces.items()}
+    edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
+    tree = reread(first.state.tree, scan(project))
+    assert tree is not None
+    again = build_files(tree, previous=replace(first, state=replace(first.state, pieces=planted)))
+    assert b"Alpha In Memory" in again.files["companies/index.json"] and b"cell maker" in again.files["companies/index.csv"]
+    edit(project / "content/companies/beta.yaml", "kind: cell maker", "kind: pack maker")
+    assert again.state is not None
+    third = build_files(reread(again.state.tree, scan(project)) or read_project(project), previous=first)
+    fresh = build_files(read_project(project))
+    assert third.files == fresh.files and third.rendered < fresh.pages
+
+
 @pytest.mark.parametrize("name", list(EDITS))
 def test_in_memory_incremental_build_equals_a_fresh_one(project: Path, name: str) -> None:
     """What serve does: keep the last build in memory, re-read only the files whose stamps changed, and render
