@@ -35,7 +35,7 @@ from .render import extra_files, render_pages
 from .resolve import Site, resolve
 from .splice import Woven, splice
 from .translations import localise, read_translations, stale
-from .tree import Tree, layout, read_tree
+from .tree import Tree, layout, list_inputs, read_tree
 from .urls import Urls, output_file
 
 
@@ -84,7 +84,8 @@ def build(
     check_output(out, project)
     recover(out)  # first, even when nothing changed: what a killed build left is finished or undone
     options: dict[str, object] = {"base_url": base_url, "strict": strict, "search": search}
-    key = build_key(project, options, content_dir)
+    listing = list_inputs(layout(project, content_dir))  # walked once: for the key, then to read the tree
+    key = build_key(project, options, content_dir, listing)
     stamp = read_stamp(out)
     if stamp is not None and stamp.key == key.value:
         return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], time.perf_counter() - started, unchanged=True)
@@ -94,7 +95,8 @@ def build(
     if quick is not None:
         return replace(quick, seconds=time.perf_counter() - started)
     key = replace(key, prose={})  # its 10,000 hashes are not needed again: let go before workers fork
-    tree = read_tree(project, content=content_dir)
+    tree = read_tree(project, content=content_dir, listing=listing)
+    del listing
     workers = default_workers() if workers is None else workers
     content, problems = validate(tree, base_url, workers, project)
     sites, warnings = resolve_references(content, problems, strict)

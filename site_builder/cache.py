@@ -36,7 +36,7 @@ from typing import Any, BinaryIO
 from . import __version__
 from .content import Fact, Item, ParsedRecord, Record, RecordJob
 from .theme import theme_files
-from .tree import input_paths, layout
+from .tree import Listing, input_paths, layout
 from .yamlfile import Located
 
 CACHE_DIR = ".site-builder-cache"
@@ -79,8 +79,9 @@ class Key:
     prose: dict[str, str]
 
 
-def build_key(project: Path, options: dict[str, object], content: Path | None = None) -> Key:
-    """A hash of everything a build reads: file contents (the theme's too), engine version, options and the git commit."""
+def build_key(project: Path, options: dict[str, object], content: Path | None = None, listing: Listing | None = None) -> Key:
+    """A hash of everything a build reads: file contents (the theme's too), engine version, options and the git commit.
+    `listing`: the input files, as tree.list_inputs found them (else they are found here)."""
     where = layout(project, content)
     cache = where.root / CACHE_DIR
     old: dict[str, list[object]] = _load(cache / MANIFEST)
@@ -91,7 +92,7 @@ def build_key(project: Path, options: dict[str, object], content: Path | None = 
             head.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode())
     whole, rest = head.copy(), head.copy()
     prose: dict[str, str] = {}
-    for rel, path, stat in input_paths(where):  # a theme file, then the project's own of the same name, if any
+    for rel, path, stat in input_paths(where, listing):  # a theme file, then the project's own of the same name, if any
         size, mtime = stat.st_size, stat.st_mtime_ns
         entry = old.get(path)
         if type(entry) is list and len(entry) == 3 and entry[:2] == [size, mtime] and type(entry[2]) is str:

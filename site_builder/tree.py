@@ -109,10 +109,13 @@ class Tree:
         return {k[len(prefix) :]: v for k, v in self.files.items() if k.startswith(prefix)}
 
 
-def read_tree(root: Path | Layout, previous: Tree | None = None, content: Path | None = None) -> Tree:
+def read_tree(
+    root: Path | Layout, previous: Tree | None = None, content: Path | None = None, listing: Listing | None = None
+) -> Tree:
     """Read every input file of the project at `root` (its content from `content`, if given), with the theme's
     templates and static files under the project's own; refuse links that lead outside the project. A file
-    whose `stat` is what it was when `previous` read it is taken from `previous` (what `serve` does between saves)."""
+    whose `stat` is what it was when `previous` read it is taken from `previous` (what `serve` does between saves).
+    `listing` is the files as `list_inputs` found them a moment ago (the build key's walk), else they are found."""
     where = layout(root, content)
     files: dict[str, bytes] = {}
     stamps: dict[str, Stamp] = {}
@@ -120,7 +123,7 @@ def read_tree(root: Path | Layout, previous: Tree | None = None, content: Path |
     old = previous.stamps if previous is not None and previous.layout == where else {}
     themed = where.themed()
     linked = {top for _, top in where.folders() if os.path.islink(top)}  # the walk does enter these
-    for rel, path, top, st in _sources(where):
+    for rel, path, top, st in listing if listing is not None else _sources(where):
         # A regular file found by a walk that follows no links is inside the project: no need to resolve it.
         inside = top in themed or (stat.S_ISREG(st.st_mode) and top not in linked)
         problem = "" if inside else _unsafe(Path(path), where.root)
@@ -175,11 +178,19 @@ def _read_plain(where: Layout, rel: str) -> tuple[os.stat_result, bytes] | None:
         return None
 
 
-def input_paths(root: Path | Layout) -> Iterator[tuple[str, str, os.stat_result]]:
+def input_paths(root: Path | Layout, listing: Listing | None = None) -> Iterator[tuple[str, str, os.stat_result]]:
     """Every input file (logical path, path on disk, its `lstat`) in a stable order, the theme's before the
     project's (so a logical path may come twice: the later one is read); links to folders are not followed."""
-    for rel, path, _, st in _sources(layout(root)):
+    for rel, path, _, st in listing if listing is not None else _sources(layout(root)):
         yield rel, path, st
+
+
+Listing = list[tuple[str, str, str, os.stat_result]]  # (logical path, path on disk, top folder on disk, `lstat`)
+
+
+def list_inputs(where: Layout) -> Listing:
+    """Every input file, found once for a build: its key and its reading of the tree walk the folders once."""
+    return list(_sources(where))
 
 
 def _sources(where: Layout) -> Iterator[tuple[str, str, str, os.stat_result]]:
