@@ -169,7 +169,7 @@ def build_files(
                 files, previous.pages, previous.warnings, seconds, rendered=len(redone), fingerprints=fingerprints, state=state
             )
     content, problems = validate(tree, base_url, workers)
-    sites, warnings = resolve_references(content, problems, strict)
+    sites, warnings = resolve_references(content, problems, strict, keep_scans=True)  # parsed records outlive a build
     pages = plan_pages(sites)
     prior = previous.state.fingerprints if previous is not None and previous.state is not None else None
     made = make_fingerprints(sites, pages, tree, {"base_url": base_url, "strict": strict}, prior)
@@ -205,10 +205,12 @@ def validate(tree: Tree, base_url: str | None, workers: int = 1, project: Path |
     return content, errors
 
 
-def resolve_references(content: Content, problems: list[SiteError], strict: bool) -> tuple[list[Site], list[SiteError]]:
+def resolve_references(
+    content: Content, problems: list[SiteError], strict: bool, keep_scans: bool = False
+) -> tuple[list[Site], list[SiteError]]:
     """Resolve addresses and source ids in every edition; raise with these and earlier problems (and warnings, if
     strict). Missing translations are warnings; --strict makes them errors only for a language marked complete."""
-    site, errors, warnings = resolve(content)
+    site, errors, warnings = resolve(content, keep_scans=keep_scans)
     sites, notes = [site], list[SiteError]()
     for translation in read_translations(content.translated_files, content.config, problems):
         missing: list[SiteError] = []

@@ -89,9 +89,12 @@ class Site:
         return {target: [refs[k] for k in sorted(refs)] for target, refs in found.items()}
 
 
-def resolve(content: Content, like: Site | None = None) -> tuple[Site, list[SiteError], list[SiteError]]:
+def resolve(
+    content: Content, like: Site | None = None, keep_scans: bool = False
+) -> tuple[Site, list[SiteError], list[SiteError]]:
     """Resolve every reference; return the site, the errors and the warnings. An edition in another language is
-    resolved `like` the first: its data pages are split into the same parts, at the same addresses."""
+    resolved `like` the first: its data pages are split into the same parts, at the same addresses. Each record's
+    scanned links are let go once read, unless `keep_scans` (serve: its next build reads them again)."""
     parts = split_like(content, like.parts) if like is not None else split_data_pages(content)
     published = data_pages(content)
     targets, errors = _targets(content, parts, published)
@@ -119,7 +122,8 @@ def resolve(content: Content, like: Site | None = None) -> tuple[Site, list[Site
             cites.add(src, record.address, _where, record.yaml_path, record.mark, ("sources", i))
         if record.md_path:
             _markdown(site, record.address, record.mentions(), record.md_path, 1, errors, cites)
-            record.scanned = None  # read once, here: about 9 MiB at 10,000 records, let go before pages are made
+            if not keep_scans:
+                record.scanned = None  # read once, here: about 9 MiB at 10,000 records, let go before pages are made
 
     for doc, address in _documents(content):
         _markdown(site, address, markup.scan(doc.body), doc.path, doc.body_line, errors, cites)
