@@ -124,6 +124,7 @@ def keep_for_next_build(
 ) -> None:
     """Page fingerprints, each record's download piece, and (without a search index) the notes of how record
     pages weave in their prose, made now or kept from the build `built` with the pages `kept`."""
+    give_back_memory()  # what the downloads freed: saving adds a few MB, best not on top of it
     pieces.save()
     save_pages(project, key.value, Pages(fingerprints, key.rest, woven.everything_shared() if woven else b""))
     if woven is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import marshal
 import os
@@ -454,27 +455,44 @@ class PieceStore:
                 self.kept[key] = piece
             return
         try:
-            if self.file is None:
-                assert self.folder is not None and self.tmp is not None
-                self.folder.mkdir(exist_ok=True)
-                self.file = open(self.tmp, "wb")  # noqa: SIM115 (closed by replay or save)
-                marshal.dump(FORMAT, self.file)
-            marshal.dump((key, *piece), self.file)
+            marshal.dump((key, *piece), self._open())
             self.count += bool(key)
         except (OSError, ValueError):  # a cache that cannot be written only costs speed: replay says so
-            self._drop()
-            self.memory, self.broken = [], True
+            self._lost()
 
-    def replay(self) -> Iterator[Piece] | None:
-        """The pieces asked for, in order (None if some were lost)."""
+    def _open(self) -> BinaryIO:
+        if self.file is None:
+            assert self.folder is not None and self.tmp is not None
+            self.folder.mkdir(exist_ok=True)
+            self.file = open(self.tmp, "wb")  # noqa: SIM115 (closed by save)
+            marshal.dump(FORMAT, self.file)
+        return self.file
+
+    def _lost(self) -> None:
+        self._drop()
+        self.memory, self.broken = [], True
+
+    def position(self) -> int:
+        """Where the next piece goes: give it to `replay` to read the pieces from there."""
+        if self.memory is not None:
+            return len(self.memory)
+        try:
+            return self._open().tell()
+        except (OSError, ValueError):
+            self._lost()
+            return 0
+
+    def replay(self, start: int | None = None, count: int | None = None) -> Iterator[Piece] | None:
+        """The pieces asked for, in order, from `start` (a `position`; the first, if None), `count` of them (all,
+        if None); None if some were lost (a write failed)."""
         if self.broken:
             return None
         if self.memory is not None:
-            return iter(self.memory)
+            return itertools.islice(self.memory, start or 0, None if count is None else (start or 0) + count)
         if self.file is None:
             return iter(())
         self.file.flush()
-        return _read_pieces(self.tmp)  # type: ignore[arg-type]
+        return _read_pieces(self.tmp, start, count)  # type: ignore[arg-type]
 
     def save(self) -> None:
         """Put the pieces written in place of the cache's, once every record's was asked for and one differs."""
@@ -499,10 +517,13 @@ class PieceStore:
             self.file = None
 
 
-def _read_pieces(path: Path) -> Iterator[Piece]:
+def _read_pieces(path: Path, start: int | None, count: int | None) -> Iterator[Piece]:
     with open(path, "rb") as f:
-        marshal.load(f)
-        while True:
+        if start is None:
+            marshal.load(f)
+        else:
+            f.seek(start)
+        for _ in itertools.repeat(None) if count is None else range(count):
             try:
                 _, text, row = marshal.load(f)
             except EOFError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import json
@@ -59,26 +60,50 @@ def data_files(
         whole = dataset or json_path not in keep or csv_path not in keep
         schema = content.schemas.get(coll.name, {})
         schema_json, fields = json.dumps(schema, sort_keys=True, default=str), _csv_fields(schema)
-        texts = []  # one collection's pieces at a time
+        start = store.position()  # the collection's pieces follow one another from here
         for r in records:
             path = record_path(site, r)
             if not whole and path in keep:
                 continue
             piece = _piece(site, r, urls, schema_json, fields, store)
-            if whole:
-                texts.append(piece)
             if path not in keep:
                 cited = {s: sources[s].data for s in sorted(_cited(r)) if s in sources}
                 yield path, _extended(piece[0], {"licence": licence, "bibliography": cited})
+        again = _Again(site, urls, store, start, records, schema_json, fields)
         if json_path not in keep:
             head = {"collection": coll.name, "title": coll.title, "licence": licence}
-            yield json_path, list(_object([*_fields(head), ("records", _array(t for t, _ in texts))]))
+            yield json_path, Stream(functools.partial(_collection_json, head, again))
         if csv_path not in keep:
-            yield csv_path, [_csv_line(["id", "url", *fields, "sources"]), *(row for _, row in texts)]
-        del texts
+            yield csv_path, Stream(functools.partial(_collection_csv, ["id", "url", *fields, "sources"], again))
     if dataset:
         store.complete = True
         yield DATASET, Stream(lambda: _dataset(site, urls, licence, store.replay()))
+
+
+class _Again:
+    """A collection's pieces once more, in order, as its own files are written: read back from the store (a
+    collection's pieces are never all held in memory), or made again if the store lost them."""
+
+    def __init__(
+        self, site: Site, urls: Urls, store: PieceStore, start: int, records: list[Record], schema_json: str, fields: list[str]
+    ) -> None:
+        self.site, self.urls, self.store, self.start, self.records = site, urls, store, start, records
+        self.schema_json, self.fields = schema_json, fields
+
+    def __call__(self) -> Iterator[Piece]:
+        kept = self.store.replay(self.start, len(self.records))
+        if kept is not None:
+            return kept
+        return (_piece(self.site, r, self.urls, self.schema_json, self.fields, PieceStore()) for r in self.records)
+
+
+def _collection_json(head: dict[str, Any], pieces: Callable[[], Iterator[Piece]]) -> Iterator[bytes]:
+    yield from _object([*_fields(head), ("records", _array(t for t, _ in pieces()))])
+
+
+def _collection_csv(header: list[str], pieces: Callable[[], Iterator[Piece]]) -> Iterator[bytes]:
+    yield _csv_line(header)
+    yield from (row for _, row in pieces())
 
 
 def _piece(site: Site, record: Record, urls: Urls, schema_json: str, fields: list[str], store: PieceStore) -> Piece:
