@@ -41,12 +41,17 @@ def _weights(char: str) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(e[level] for e in elements if len(e) > level and e[level]) for level in range(4))
 
 
+def reads_as_written(language: str) -> bool:
+    """Whether readers of `language` look text up by its letters as written (else by `reading`: Chinese)."""
+    return not language.lower().startswith("zh")
+
+
 def reading(text: str, language: str) -> str:
     """Text as a reader of `language` looks it up: Chinese by its pinyin, as Chinese dictionaries and indexes order
     it ('宝马' → 'bao3ma3': the tone's number after each syllable, so that 'hua' comes before 'huang' and tones
     break ties); letters and digits among the characters are kept ('LG新能源' → 'LGxin1neng2yuan2'). In any other
     language, the text itself."""
-    if not language.lower().startswith("zh"):
+    if reads_as_written(language):
         return text
     from pypinyin import Style, lazy_pinyin  # its tables are loaded only for a Chinese edition
 

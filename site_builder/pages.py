@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from .config import Language
+from .parts import own_parts
 from .resolve import Site
 
 T = TypeVar("T")
@@ -52,9 +53,15 @@ def _edition_pages(site: Site) -> list[Page]:
 
 
 def versions(page: Page, languages: Sequence[Language]) -> list[tuple[Language, str]]:
-    """The site path of `page` in every language of the site, its own included, in the order of `languages`."""
+    """The site path of `page` in every language of the site, its own included, in the order of `languages`: the
+    same path in each edition's folder; for a part of a data page that an edition splits its own way (parts.py:
+    a Chinese glossary, in pinyin order), that page's first part."""
     bare = page.path.removeprefix(f"{page.language}/") if page.language else page.path
-    return [(lang, lang.folder + bare) for lang in languages]
+    mine = next((lang.code for lang in languages if lang.prefix == page.language), "")
+    return [
+        (lang, lang.folder + (f"{page.kind}/" if page.part and own_parts(page.kind, mine, lang.code) else bare))
+        for lang in languages
+    ]
 
 
 def index_pages(count: int, size: int) -> int:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .collation import letter
+from .collation import collation_key, letter, reading, reads_as_written
 from .content import Content, Item, term_id
 
 MAX_ITEMS = {"timeline": 14, "glossary": 18, "bibliography": 24}
@@ -30,9 +30,26 @@ def split_data_pages(content: Content) -> dict[str, list[Part]]:
     events = sorted(content.timeline, key=lambda e: earliest_day(str(e.get("date"))))
     return {
         "timeline": _split("timeline", events, lambda e: str(e.get("date"))[:4], content.config.story_date[:4]),
-        "glossary": _split("glossary", sorted(content.glossary, key=_rank), _initial("term")),
+        "glossary": _split_glossary(content),
         "bibliography": _split("bibliography", sorted(content.sources, key=_rank), _initial("title")),
     }
+
+
+def _split_glossary(content: Content) -> list[Part]:
+    """The glossary in the order its readers look terms up, under their letters: by the Unicode Collation
+    Algorithm (the order worked out when the file was read); in Chinese by pinyin, under its initials."""
+    language = content.config.language
+    if reads_as_written(language):
+        return _split("glossary", sorted(content.glossary, key=_rank), _initial("term"))
+    spelled = {id(t): reading(str(t.get("term")), language) for t in content.glossary}
+    ordered = sorted(content.glossary, key=lambda t: (collation_key(spelled[id(t)]), t.rank))
+    return _split("glossary", ordered, lambda t: letter(spelled[id(t)]))
+
+
+def own_parts(kind: str, language: str, other: str) -> bool:
+    """Whether a data page of `kind` is split into other parts in `language` than in `other`: the glossary of an
+    edition whose readers look terms up differently (Chinese by pinyin); its parts then have no counterparts."""
+    return kind == "glossary" and reads_as_written(language) != reads_as_written(other)
 
 
 def earliest_day(date: str) -> str:
@@ -85,12 +102,16 @@ def _cut(kind: str, key: str, members: list[Item]) -> list[tuple[str, list[Item]
     return [(f"{key} ({n})", members[i : i + size]) for n, i in enumerate(range(0, len(members), size), 1)]
 
 
-def split_like(content: Content, like: dict[str, list[Part]]) -> dict[str, list[Part]]:
-    """Parts with the same items, paths and labels as `like` (another edition's), holding this edition's items:
-    every page of a data page has its counterpart in every language."""
+def split_like(content: Content, like: dict[str, list[Part]], language: str) -> dict[str, list[Part]]:
+    """Parts with the same items, paths and labels as `like` (the edition in `language`'s), holding this
+    edition's items, so that every page of a data page has its counterpart in every language; but for a glossary
+    whose readers look terms up differently (`own_parts`), its own."""
     mine = {"timeline": content.timeline, "glossary": content.glossary, "bibliography": content.sources}
     out = {}
     for kind, parts in like.items():
+        if own_parts(kind, content.config.language, language):
+            out[kind] = _split_glossary(content)
+            continue
         by_key = {term_id(item): item for item in mine[kind]}  # an entry's id (a term's name, if it has none)
         out[kind] = [Part(kind, p.index, p.label, p.path, tuple(by_key.get(term_id(i), i) for i in p.items)) for p in parts]
     return out

@@ -95,7 +95,7 @@ def resolve(
     """Resolve every reference; return the site, the errors and the warnings. An edition in another language is
     resolved `like` the first: its data pages are split into the same parts, at the same addresses. Each record's
     scanned links are let go once read, unless `keep_scans` (serve: its next build reads them again)."""
-    parts = split_like(content, like.parts) if like is not None else split_data_pages(content)
+    parts = split_like(content, like.parts, like.language.code) if like is not None else split_data_pages(content)
     published = data_pages(content)
     targets, errors = _targets(content, parts, published)
     site = Site(content, targets, parts=parts, data_pages=published)

@@ -131,25 +131,58 @@ def _main_text(page: str) -> str:
     return re.sub(r'"[^"\n]*"', " ", html.unescape(re.sub(r"<[^>]+>", " ", text)))
 
 
+def _counterpart(path: str) -> str:
+    """Where a page's version in the other language is: the same path, but for a part of the glossary, which each
+    edition splits in its own order (English letters, pinyin): the glossary's first page."""
+    return "glossary/" if path.startswith("glossary/") and path != "glossary/" else path
+
+
 def test_every_page_is_in_both_languages_and_links_to_the_other(real: dict[str, str]) -> None:
     english = sorted(n for n in real if n.endswith("index.html") and not n.startswith("zh/"))
+    chinese = sorted(n.removeprefix("zh/") for n in real if n.endswith("index.html") and n.startswith("zh/"))
     assert len(english) > 40
     problems = []
-    for name in english:
-        zh = real.get(f"zh/{name}")
-        if zh is None:
-            problems.append(f"{name}: no Chinese page")
-            continue
+    for name, other, prefix, other_prefix, code, other_code in [
+        *((n, "zh", "", "zh/", "en-GB", "zh-Hans") for n in english),
+        *((n, "en", "zh/", "", "zh-Hans", "en-GB") for n in chinese),
+    ]:
+        page = real[prefix + name]
         path = name.removesuffix("index.html")
-        if f'hreflang="zh-Hans" href="https://example.github.io/china-ev-exports/zh/{path}"' not in real[name]:
-            problems.append(f"{name}: no hreflang to the Chinese page")
-        if f'hreflang="en-GB" href="https://example.github.io/china-ev-exports/{path}"' not in zh:
-            problems.append(f"zh/{name}: no hreflang to the English page")
-        if f'href="/china-ev-exports/zh/{path}" hreflang="zh-Hans"' not in real[name]:
-            problems.append(f"{name}: the language switcher does not lead to the Chinese page")
-        if '<html lang="zh-Hans">' not in zh:
-            problems.append(f"zh/{name}: not marked zh-Hans")
+        there = _counterpart(path)
+        if f"{other_prefix}{there}index.html" not in real:
+            problems.append(f"{prefix}{name}: no {other} page at {other_prefix}{there}")
+            continue
+        if f'hreflang="{other_code}" href="https://example.github.io/china-ev-exports/{other_prefix}{there}"' not in page:
+            problems.append(f"{prefix}{name}: no hreflang to the {other} page")
+        if f'href="/china-ev-exports/{other_prefix}{there}" hreflang="{other_code}"' not in page:
+            problems.append(f"{prefix}{name}: the language switcher does not lead to the {other} page")
+        if f'<html lang="{code}">' not in page:
+            problems.append(f"{prefix}{name}: not marked {code}")
     assert not problems, "\n".join(problems)
+    assert {_counterpart(n.removesuffix("index.html")) for n in english} == {
+        _counterpart(n.removesuffix("index.html")) for n in chinese
+    }
+
+
+def test_the_chinese_glossary_is_in_pinyin_order_under_its_initials(real: dict[str, str]) -> None:
+    from pypinyin import Style, lazy_pinyin
+
+    parts = sorted((n for n in real if n.startswith("zh/glossary/")), key=lambda n: (n != "zh/glossary/index.html", n))
+    terms, tabs = [], []
+    for name in parts:
+        main = re.search(r"<main.*?</main>", real[name], re.S)
+        assert main is not None
+        found = [html.unescape(t) for t in re.findall(r'<dt[^>]*>([^<]+?) ?<span class="expansion">', main.group(0))]
+        label = re.search(r"<h1>术语表：([A-Z#])–([A-Z#])</h1>", main.group(0))
+        assert found and label is not None, name
+        initials = ["".join(lazy_pinyin(t, style=Style.TONE3))[:1].upper() for t in found]
+        assert all(label.group(1) <= i <= label.group(2) for i in initials), (name, label.groups(), initials)
+        terms += found
+        tabs.append(label.groups())
+    spelled = ["".join(lazy_pinyin(t, style=Style.TONE3)).lower() for t in terms]
+    assert spelled == sorted(spelled), terms
+    assert len(terms) == len(set(terms)) > 30
+    assert tabs == sorted(tabs) and terms[0] != "破产重整"  # was first: filed under B, for "bankruptcy restructuring"
 
 
 def test_chinese_pages_are_mostly_chinese(real: dict[str, str]) -> None:
