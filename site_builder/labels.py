@@ -45,6 +45,13 @@ class Labels:
             return self.overrides[message]
         return str(self._translations.gettext(message))
 
+    def pgettext(self, context: str, message: str) -> str:
+        """The label for `message` where the same English text may need another word (`context` says where):
+        ', ' between the items of a list is '、' in Chinese."""
+        if message in self.overrides:
+            return self.overrides[message]
+        return str(self._translations.pgettext(context, message))
+
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """The singular or plural label for a count."""
         key = singular if n == 1 else plural

@@ -81,7 +81,9 @@ def _environment(
         extensions=["jinja2.ext.i18n"],
     )
     labels = Labels(language, dict(overrides))
-    env.install_gettext_callables(labels.gettext, labels.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        labels.gettext, labels.ngettext, newstyle=True, pgettext=labels.pgettext
+    )
     return env
 
 

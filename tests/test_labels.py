@@ -19,7 +19,8 @@ def _used_labels() -> set[str]:
     found: set[str] = set()
     for folder, method in ((REPO / "site_builder", "python"), (REPO / "templates", "jinja2")):
         pattern = "**.py" if method == "python" else "**.html"
-        for _, _, message, _, _ in extract_from_dir(folder, [(pattern, method)], keywords={"_": None, "gettext": None}):
+        keywords = {"_": None, "gettext": None, "pgettext": ((1, "c"), 2)}
+        for _, _, message, _, _ in extract_from_dir(folder, [(pattern, method)], keywords=keywords):
             found.update([message] if isinstance(message, str) else [m for m in message if m])
     return found
 

@@ -240,6 +240,8 @@ def test_data_pages_and_labels_are_chinese(real: dict[str, str]) -> None:
     assert "What links here" not in real["zh/companies/catl/index.html"]
     assert "2020年10月" in timeline  # dates in Chinese (Babel), the same dates as the English
     assert 'datetime="2020-10-19"' in timeline and 'datetime="2020-10-19"' in real["timeline/index.html"]
+    assert "</a>、<a" in timeline and "</a>, <a" not in timeline  # a list of links, with the enumeration comma
+    assert "</a>, <a" in real["timeline/index.html"]
     downloads = re.search(r"<p>下载数据：.*?</p>", real["zh/policies/index.html"])  # a Chinese sentence, a Chinese stop
     assert downloads is not None and "</a>。" in downloads.group(0) and "</a>." not in downloads.group(0)
 
