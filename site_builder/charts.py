@@ -36,6 +36,10 @@ class Chart:
     unit: str
     categories: tuple[str, ...]
     series: tuple[tuple[str, tuple[float | None, ...], str], ...]  # (name, values, status)
+    # How a point is told (its tooltip and accessible name) in the page's language, and a flagged series' name.
+    point: str = "%(series)s, %(category)s: %(value)s %(unit)s"
+    flagged: str = "%(series)s (%(status)s)"
+    statuses: tuple[tuple[str, str], ...] = ()  # a status → its word in the page's language
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Chart:
@@ -256,7 +260,9 @@ def _category(label: str, centre: float, room: float, y: float) -> Text:
 
 def _title(chart: Chart, s: int, i: int, v: float) -> str:
     name, _, status = chart.series[s]
-    return f"{name}{f' ({status})' if status else ''}, {chart.categories[i]}: {fmt(v)} {chart.unit}".rstrip()
+    if status:
+        name = chart.flagged % {"series": name, "status": dict(chart.statuses).get(status, status)}
+    return (chart.point % {"series": name, "category": chart.categories[i], "value": fmt(v), "unit": chart.unit}).rstrip()
 
 
 def _bars(chart: Chart, gutter: float, band: float, y: Scale) -> tuple[list[Shape], list[list[Text]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -123,6 +124,10 @@ class PageContext:
             return Markup(markup.render_inline(text, self.hooks(glossary=False)))
         except ValueError as exc:
             raise SiteError(source, f"this Markdown is too complex to render: {exc}", "simplify it") from None
+
+    def listed(self, items: list[str]) -> str:
+        """Items as a list in the page's language: 'a, b' ('a、b' in Chinese)."""
+        return self.v.labels.pgettext("between the items of a list", ", ").join(items)
 
     def marks(self, sources: tuple[str, ...] | list[str], status: str = "", note: str = "") -> Markup:
         """Citation numbers and the one marker the fact earns, to follow a value; then its note."""
@@ -301,7 +306,7 @@ class PageContext:
                     {
                         "href": self.v.href(source),
                         "title": self.v.title(source),
-                        "via": self._("(under %(fields)s)") % {"fields": ", ".join(fields)} if fields else "",
+                        "via": self._("(under %(fields)s)") % {"fields": self.listed(fields)} if fields else "",
                     }
                     for source, fields in sources.items()
                 ],
@@ -567,7 +572,12 @@ class PageContext:
         return {"title": self._("Page not found"), "description": self._("There is no page at this address.")}
 
     def chart_context(self, data: Item, dom_id: str) -> dict[str, Any]:
-        chart = charts.Chart.from_data(data.data)
+        chart = dataclasses.replace(
+            charts.Chart.from_data(data.data),
+            point=self._("%(series)s, %(category)s: %(value)s %(unit)s"),
+            flagged=self._("%(series)s (%(status)s)"),
+            statuses=(("unconfirmed", self._("unconfirmed")), ("weak", self._("weak source"))),
+        )
         return {
             "id": dom_id,
             "title": chart.title,

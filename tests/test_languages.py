@@ -241,6 +241,8 @@ def test_data_pages_and_labels_are_chinese(real: dict[str, str]) -> None:
     assert "2020年10月" in timeline  # dates in Chinese (Babel), the same dates as the English
     assert 'datetime="2020-10-19"' in timeline and 'datetime="2020-10-19"' in real["timeline/index.html"]
     assert "</a>、<a" in timeline and "</a>, <a" not in timeline  # a list of links, with the enumeration comma
+    assert "<title>中国，2019：1.06百万辆电动汽车</title>" in real["zh/charts/index.html"]  # a chart's point, told in Chinese
+    assert "（列于“在华业务、对外持股”）" in real["zh/companies/bmw-brilliance/index.html"]
     assert "</a>, <a" in real["timeline/index.html"]
     downloads = re.search(r"<p>下载数据：.*?</p>", real["zh/policies/index.html"])  # a Chinese sentence, a Chinese stop
     assert downloads is not None and "</a>。" in downloads.group(0) and "</a>." not in downloads.group(0)
