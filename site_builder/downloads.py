@@ -69,7 +69,7 @@ def data_files(
             if path not in keep:
                 cited = {s: sources[s].data for s in sorted(_cited(r)) if s in sources}
                 yield path, _extended(piece[0], {"licence": licence, "bibliography": cited})
-        again = _Again(site, urls, store, start, records, schema_json, fields)
+        again = functools.partial(_read_back, site, urls, store, start, records, schema_json, fields)
         if json_path not in keep:
             head = {"collection": coll.name, "title": coll.title, "licence": licence}
             yield json_path, Stream(functools.partial(_collection_json, head, again))
@@ -80,21 +80,15 @@ def data_files(
         yield DATASET, Stream(lambda: _dataset(site, urls, licence, store.replay()))
 
 
-class _Again:
+def _read_back(
+    site: Site, urls: Urls, store: PieceStore, start: int, records: list[Record], schema_json: str, fields: list[str]
+) -> Iterator[Piece]:
     """A collection's pieces once more, in order, as its own files are written: read back from the store (a
     collection's pieces are never all held in memory), or made again if the store lost them."""
-
-    def __init__(
-        self, site: Site, urls: Urls, store: PieceStore, start: int, records: list[Record], schema_json: str, fields: list[str]
-    ) -> None:
-        self.site, self.urls, self.store, self.start, self.records = site, urls, store, start, records
-        self.schema_json, self.fields = schema_json, fields
-
-    def __call__(self) -> Iterator[Piece]:
-        kept = self.store.replay(self.start, len(self.records))
-        if kept is not None:
-            return kept
-        return (_piece(self.site, r, self.urls, self.schema_json, self.fields, PieceStore()) for r in self.records)
+    kept = store.replay(start, len(records))
+    if kept is not None:
+        return kept
+    return (_piece(site, r, urls, schema_json, fields, PieceStore()) for r in records)
 
 
 def _collection_json(head: dict[str, Any], pieces: Callable[[], Iterator[Piece]]) -> Iterator[bytes]:
