@@ -35,7 +35,7 @@ from .render import extra_files, render_pages
 from .resolve import Site, resolve
 from .splice import Woven, splice
 from .translations import localise, read_translations, stale
-from .tree import Tree, layout, list_inputs, read_tree
+from .tree import Layout, Tree, layout, list_inputs, read_tree
 from .urls import Urls, output_file
 
 
@@ -84,18 +84,19 @@ def build(
     check_output(out, project)
     recover(out)  # first, even when nothing changed: what a killed build left is finished or undone
     options: dict[str, object] = {"base_url": base_url, "strict": strict, "search": search}
-    listing = list_inputs(layout(project, content_dir))  # walked once: for the key, then to read the tree
-    key = build_key(project, options, content_dir, listing)
+    where = layout(project, content_dir)
+    listing = list_inputs(where)  # walked once: for the key, then to read the tree
+    key = build_key(where, options, listing=listing)
     stamp = read_stamp(out)
     if stamp is not None and stamp.key == key.value:
         return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], time.perf_counter() - started, unchanged=True)
     built = stamp.key if stamp else None  # the key of the build that made the output
     previous = previous_pages(project, built)
-    quick = splice_prose(project, out, content_dir, key, stamp, previous) if stamp and not search else None
+    quick = splice_prose(project, where, out, key, stamp, previous) if stamp and not search else None
     if quick is not None:
         return replace(quick, seconds=time.perf_counter() - started)
     key = replace(key, prose={})  # its 10,000 hashes are not needed again: let go before workers fork
-    tree = read_tree(project, content=content_dir, listing=listing)
+    tree = read_tree(where, listing=listing)
     del listing
     workers = default_workers() if workers is None else workers
     content, problems = validate(tree, base_url, workers, project)
@@ -131,9 +132,9 @@ def keep_for_next_build(
         woven.finish(project, built, kept, tree.files)
 
 
-def splice_prose(project: Path, out: Path, content_dir: Path | None, key: Key, stamp: Stamp, previous: Pages) -> Result | None:
+def splice_prose(project: Path, where: Layout, out: Path, key: Key, stamp: Stamp, previous: Pages) -> Result | None:
     """The quick path when only record prose changed (splice.py): those pages made anew and written; else None."""
-    spliced = splice(project, layout(project, content_dir), out, key, previous, stamp.key)
+    spliced = splice(project, where, out, key, previous, stamp.key)
     if spliced is None or stamp.files is None:
         return None
     files, fingerprints, notes = spliced
@@ -172,12 +173,12 @@ def build_files(
     content, problems = validate(tree, base_url, workers)
     sites, warnings = resolve_references(content, problems, strict, keep_scans=True)  # parsed records outlive a build
     pages = plan_pages(sites)
-    prior = previous.state.fingerprints if previous is not None and previous.state is not None else None
-    made = make_fingerprints(sites, pages, tree, {"base_url": base_url, "strict": strict}, prior)
+    last = previous.state if previous is not None else None  # what the previous build was made from
+    made = make_fingerprints(sites, pages, tree, {"base_url": base_url, "strict": strict}, last.fingerprints if last else None)
     fingerprints = made.files
     old = previous.fingerprints if previous else {}
     kept = frozenset(f for f, fp in fingerprints.items() if old.get(f) == fp and previous and f in previous.files)
-    known = previous.state.pieces if previous is not None and previous.state is not None else {}
+    known = last.pieces if last else {}
     pieces = PieceStore(entries=known)  # each record's part of the downloads, kept in memory between builds
     files = {
         name: joined(data) if data is not None else previous.files[name]  # type: ignore[union-attr]

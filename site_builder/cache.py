@@ -37,7 +37,7 @@ from typing import Any, BinaryIO
 from . import __version__
 from .content import Fact, Item, ParsedRecord, Record, RecordJob
 from .theme import theme_files
-from .tree import Listing, input_paths, layout
+from .tree import Layout, Listing, input_paths, layout
 from .yamlfile import Located
 
 CACHE_DIR = ".site-builder-cache"
@@ -80,7 +80,9 @@ class Key:
     prose: dict[str, str]
 
 
-def build_key(project: Path, options: dict[str, object], content: Path | None = None, listing: Listing | None = None) -> Key:
+def build_key(
+    project: Path | Layout, options: dict[str, object], content: Path | None = None, listing: Listing | None = None
+) -> Key:
     """A hash of everything a build reads: file contents (the theme's too), engine version, options and the git commit.
     `listing`: the input files, as tree.list_inputs found them (else they are found here)."""
     where = layout(project, content)
@@ -132,13 +134,20 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _save(cache: Path, manifest: dict[str, list[object]]) -> None:
-    """Write the manifest atomically; a cache that cannot be written only costs speed."""
-    try:
+    with contextlib.suppress(OSError):
         cache.mkdir(exist_ok=True)
         (cache / ".gitignore").write_text("*\n")
-        tmp = cache / f"{MANIFEST}.{os.getpid()}.tmp"
-        tmp.write_bytes(marshal.dumps(manifest))
-        os.replace(tmp, cache / MANIFEST)
+    _write(cache, MANIFEST, manifest)
+
+
+def _write(cache: Path, name: str, value: Any) -> None:
+    """Put `value` in the cache as marshal data, atomically (a file beside it, renamed); a cache that cannot be
+    written only costs speed."""
+    try:
+        cache.mkdir(exist_ok=True)
+        tmp = cache / f"{name}.{os.getpid()}.tmp"
+        tmp.write_bytes(marshal.dumps(value))
+        os.replace(tmp, cache / name)
     except (OSError, ValueError):
         pass
 
@@ -187,58 +196,101 @@ def save_pages(project: Path, key: str, pages: Pages) -> None:
     """Remember what made each page of the output just written (under its key)."""
     fp = pages.fingerprints
     kept = {"key": key, "pages": fp.files, "sitewide": fp.sitewide, "own": fp.own, "rest": pages.rest, "shared": pages.shared}
-    try:
-        cache = project / CACHE_DIR
-        cache.mkdir(exist_ok=True)
-        tmp = cache / f"{PAGES}.{os.getpid()}.tmp"
-        tmp.write_bytes(marshal.dumps(kept))
-        os.replace(tmp, cache / PAGES)
-    except (OSError, ValueError):
-        pass
+    _write(project / CACHE_DIR, PAGES, kept)
 
 
 NOTES = "notes.bin"
 Note = tuple[str, str, str, bytes]  # output file ('' for none), its Markdown, the Markdown's hash, how it was woven in
 
 
-class NoteWriter:
-    """Notes of record pages, written into the cache as they come (a build's notes are megabytes, not kept in
-    memory): a stream of marshal records, the key first. `commit` puts the file in place; until then (and if the
-    build fails) the notes of the output's build stay."""
+class _Records:
+    """A cache file of marshal records after a header, written as they come (megabytes that are never held in
+    memory) into `name.<pid>.tmp`; `commit` puts it in place of `name`, `drop` forgets it. A failed write makes it
+    `lost`: it then writes nothing more and commits nothing."""
 
-    def __init__(self, project: Path, key: str) -> None:
-        self.folder = project / CACHE_DIR
-        self.tmp = self.folder / f"{NOTES}.{os.getpid()}.tmp"
-        self.key = key
+    def __init__(self, folder: Path, name: str, header: Any) -> None:
+        self.folder, self.name, self.header = folder, name, header
+        self.tmp = folder / f"{name}.{os.getpid()}.tmp"
         self.file: BinaryIO | None = None
-        self.failed = False
+        self.lost = False
 
-    def add(self, note: Note) -> None:
-        if self.failed:
+    def add(self, record: Any) -> None:
+        if self.lost:
             return
         try:
-            if self.file is None:
-                self.folder.mkdir(exist_ok=True)
-                self.file = open(self.tmp, "wb")  # noqa: SIM115 (closed by commit)
-                marshal.dump((FORMAT, self.key), self.file)
-            marshal.dump(note, self.file)
+            marshal.dump(record, self._open())
         except (OSError, ValueError):  # a cache that cannot be written only costs speed
-            self.failed = True
-            if self.file is not None:
-                self.file.close()
-                self.tmp.unlink(missing_ok=True)
+            self.drop()
+            self.lost = True
+
+    def tell(self) -> int:
+        """Where the next record goes, for `read`; -1 once lost."""
+        if not self.lost:
+            try:
+                return self._open().tell()
+            except (OSError, ValueError):
+                self.drop()
+                self.lost = True
+        return -1
+
+    def read(self, start: int, count: int) -> Iterator[Any]:
+        """`count` records written from `start` (a `tell`) on, read back."""
+        assert self.file is not None
+        self.file.flush()
+        with open(self.tmp, "rb") as f:
+            f.seek(start)
+            for _ in range(count):
+                yield marshal.load(f)
 
     def commit(self) -> None:
-        if self.file is None or self.failed:
+        if self.file is None or self.lost:
             return
         try:
             self.file.close()
-            os.replace(self.tmp, self.folder / NOTES)
-            _forget_abandoned(self.folder, NOTES)
+            os.replace(self.tmp, self.folder / self.name)
+            _forget_abandoned(self.folder, self.name)
         except OSError:
             pass
         finally:
             self.file = None
+
+    def drop(self) -> None:
+        if self.file is not None:
+            with contextlib.suppress(OSError):
+                self.file.close()
+                self.tmp.unlink(missing_ok=True)
+            self.file = None
+
+    def _open(self) -> BinaryIO:
+        if self.file is None:
+            self.folder.mkdir(exist_ok=True)
+            self.file = open(self.tmp, "wb")  # noqa: SIM115 (closed by commit or drop)
+            marshal.dump(self.header, self.file)
+        return self.file
+
+
+def _read_records(path: Path, header: object) -> Iterator[Any]:
+    """The records of a cache file `_Records` wrote with `header`, one by one (none when the header differs, the
+    file is missing or unreadable; up to where it is cut short)."""
+    try:
+        with open(path, "rb") as f:
+            if marshal.load(f) != header:
+                return
+            while True:
+                try:
+                    yield marshal.load(f)
+                except EOFError:
+                    return
+    except (OSError, ValueError, TypeError, EOFError):
+        return
+
+
+class NoteWriter(_Records):
+    """Notes of record pages, written into the cache as they come, the build's key first. Until `commit` (and if
+    the build fails) the notes of the output's build stay."""
+
+    def __init__(self, project: Path, key: str) -> None:
+        super().__init__(project / CACHE_DIR, NOTES, (FORMAT, key))
 
 
 def _forget_abandoned(folder: Path, name: str) -> None:
@@ -262,20 +314,12 @@ def _running(pid: int) -> bool:
 
 def read_notes(project: Path, key: str | None) -> Iterator[Note]:
     """The notes the build with `key` left, one by one (none if the cache holds another build's)."""
-    try:
-        with open(project / CACHE_DIR / NOTES, "rb") as f:
-            if not key or marshal.load(f) != (FORMAT, key):
-                return
-            while True:
-                try:
-                    note = marshal.load(f)
-                except EOFError:
-                    return
-                if not (isinstance(note, tuple) and len(note) == 4):
-                    return
-                yield note
-    except (OSError, ValueError, TypeError, EOFError):
+    if not key:
         return
+    for note in _read_records(project / CACHE_DIR / NOTES, (FORMAT, key)):
+        if not (isinstance(note, tuple) and len(note) == 4):
+            return
+        yield note
 
 
 PARSED = "parsed.bin"
@@ -369,14 +413,7 @@ def save_parsed(project: Path, store: RecordStore) -> None:
     """Write the entries this build used, when they differ from what was read."""
     if not store.changed and store.used.keys() == store.entries.keys():
         return
-    try:
-        cache = project / CACHE_DIR
-        cache.mkdir(exist_ok=True)
-        tmp = cache / f"{PARSED}.{os.getpid()}.tmp"
-        tmp.write_bytes(marshal.dumps((FORMAT, store.used)))
-        os.replace(tmp, cache / PARSED)
-    except (OSError, ValueError):
-        pass
+    _write(project / CACHE_DIR, PARSED, (FORMAT, store.used))
 
 
 def _entry(record: Record) -> dict[str, Any]:
@@ -416,27 +453,24 @@ def piece_key(address: str, url: str, schema_json: str, fact_file: bytes) -> str
 
 class PieceStore:
     """Each record's download piece: taken from what an earlier build kept in `project`'s cache (read when first
-    asked for) or made, and written as it comes into the cache file the next build reads, in the order asked for,
-    so that the dataset can be put together from them again (`replay`) without holding 10,000 of them in memory.
+    asked for) or made, and written as it comes into the cache file the next build reads, so that a collection's
+    files and the dataset can be put together from them again (`replay`) without holding 10,000 of them in memory.
     Without a project (an in-memory build, given the pieces of the one before), or when the cache cannot be
     written, they are held in memory instead, and `kept` are those the next build may take."""
 
     def __init__(self, project: Path | None = None, entries: dict[str, Piece] | None = None) -> None:
-        self.folder = project / CACHE_DIR if project is not None else None
-        self.tmp = self.folder / f"{PIECES}.{os.getpid()}.tmp" if self.folder is not None else None
+        self.file = _Records(project / CACHE_DIR, PIECES, FORMAT) if project is not None else None
         self._entries: dict[str, Piece] | None = entries if project is None else None
-        self.file: BinaryIO | None = None
         self.memory: list[Piece] | None = None if project is not None else []
         self.kept: dict[str, Piece] = {}  # held in memory: the pieces with a key, for the next in-memory build
         self.count = 0  # pieces with a key, written
         self.changed = False  # a piece was made, not found
         self.complete = False  # every record's piece was asked for: what was written may replace the file
-        self.broken = False  # some pieces were neither written nor held: they cannot be replayed
 
     @property
     def entries(self) -> dict[str, Piece]:
         if self._entries is None:
-            self._entries = _load_pieces(self.folder / PIECES) if self.folder is not None else {}
+            self._entries = _load_pieces(self.file.folder / PIECES) if self.file is not None else {}
         return self._entries
 
     def piece(self, key: str, make: Callable[[], Piece]) -> Piece:
@@ -445,107 +479,48 @@ class PieceStore:
         if piece is None:
             piece = make()
             self.changed = self.changed or bool(key)
-        self._put(key, piece)
-        return piece
-
-    def _put(self, key: str, piece: Piece) -> None:
         if self.memory is not None:
             self.memory.append(piece)
-            if key and self.folder is None:
+            if key:
                 self.kept[key] = piece
-            return
-        try:
-            marshal.dump((key, *piece), self._open())
+        elif self.file is not None:
+            self.file.add((key, *piece))
             self.count += bool(key)
-        except (OSError, ValueError):  # a cache that cannot be written only costs speed: replay says so
-            self._lost()
-
-    def _open(self) -> BinaryIO:
-        if self.file is None:
-            assert self.folder is not None and self.tmp is not None
-            self.folder.mkdir(exist_ok=True)
-            self.file = open(self.tmp, "wb")  # noqa: SIM115 (closed by save)
-            marshal.dump(FORMAT, self.file)
-        return self.file
-
-    def _lost(self) -> None:
-        self._drop()
-        self.memory, self.broken = [], True
+        return piece
 
     def position(self) -> int:
         """Where the next piece goes: give it to `replay` to read the pieces from there."""
         if self.memory is not None:
             return len(self.memory)
-        try:
-            return self._open().tell()
-        except (OSError, ValueError):
-            self._lost()
-            return 0
+        return self.file.tell() if self.file is not None else -1
 
-    def replay(self, start: int | None = None, count: int | None = None) -> Iterator[Piece] | None:
-        """The pieces asked for, in order, from `start` (a `position`; the first, if None), `count` of them (all,
-        if None); None if some were lost (a write failed)."""
-        if self.broken:
-            return None
+    def replay(self, start: int, count: int) -> Iterator[Piece] | None:
+        """`count` pieces from `start` (a `position`), in order; None if some were lost (a write failed)."""
         if self.memory is not None:
-            return itertools.islice(self.memory, start or 0, None if count is None else (start or 0) + count)
-        if self.file is None:
-            return iter(())
-        self.file.flush()
-        return _read_pieces(self.tmp, start, count)  # type: ignore[arg-type]
+            return itertools.islice(self.memory, start, start + count)
+        if self.file is None or self.file.lost or start < 0:
+            return None
+        return ((text, row) for _, text, row in self.file.read(start, count))
 
     def save(self) -> None:
         """Put the pieces written in place of the cache's, once every record's was asked for and one differs."""
-        if self.file is None or self.folder is None:
+        if self.file is None:
             return
-        if not self.complete or self.broken or not (self.changed or self.count != len(self.entries)):
-            self._drop()
-            return
-        try:
-            self.file.close()
-            os.replace(self.tmp, self.folder / PIECES)  # type: ignore[arg-type]
-            _forget_abandoned(self.folder, PIECES)
-        except OSError:
-            pass
-        self.file = None
-
-    def _drop(self) -> None:
-        if self.file is not None:
-            with contextlib.suppress(OSError):
-                self.file.close()
-                self.tmp.unlink(missing_ok=True)  # type: ignore[union-attr]
-            self.file = None
-
-
-def _read_pieces(path: Path, start: int | None, count: int | None) -> Iterator[Piece]:
-    with open(path, "rb") as f:
-        if start is None:
-            marshal.load(f)
+        if self.complete and (self.changed or self.count != len(self.entries)):
+            self.file.commit()
         else:
-            f.seek(start)
-        for _ in itertools.repeat(None) if count is None else range(count):
-            try:
-                _, text, row = marshal.load(f)
-            except EOFError:
-                return
-            yield text, row
+            self.file.drop()
 
 
 def _load_pieces(path: Path) -> dict[str, Piece]:
     """Key → piece, as a build wrote them (none when unreadable or from another format)."""
     entries: dict[str, Piece] = {}
-    try:
-        with open(path, "rb") as f:
-            if marshal.load(f) != FORMAT:
-                return {}
-            while True:
-                try:
-                    key, text, row = marshal.load(f)
-                except EOFError:
-                    return entries
-                if type(key) is not str or type(text) is not bytes or type(row) is not bytes:
-                    return {}
-                if key:
-                    entries[key] = (text, row)
-    except (OSError, ValueError, TypeError, EOFError):
-        return {}
+    for entry in _read_records(path, FORMAT):
+        if not (type(entry) is tuple and len(entry) == 3):
+            return {}
+        key, text, row = entry
+        if type(key) is not str or type(text) is not bytes or type(row) is not bytes:
+            return {}
+        if key:
+            entries[key] = (text, row)
+    return entries

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -54,6 +53,7 @@ def data_files(
     licence = {"name": content.config.licence_name, "url": content.config.licence_url}
     store = pieces if pieces is not None else PieceStore()
     dataset = DATASET not in keep  # every record's piece is needed
+    again: dict[str, Callable[[], Iterator[Piece]]] = {}  # each collection's pieces, once more
     for coll in content.config.collections:
         records = content.records.get(coll.name, [])
         json_path, csv_path = collection_paths(coll.name)
@@ -69,15 +69,15 @@ def data_files(
             if path not in keep:
                 cited = {s: sources[s].data for s in sorted(_cited(r)) if s in sources}
                 yield path, _extended(piece[0], {"licence": licence, "bibliography": cited})
-        again = functools.partial(_read_back, site, urls, store, start, records, schema_json, fields)
+        again[coll.name] = functools.partial(_read_back, site, urls, store, start, records, schema_json, fields)
         if json_path not in keep:
             head = {"collection": coll.name, "title": coll.title, "licence": licence}
-            yield json_path, Stream(functools.partial(_collection_json, head, again))
+            yield json_path, Stream(functools.partial(_collection_json, head, again[coll.name]))
         if csv_path not in keep:
-            yield csv_path, Stream(functools.partial(_collection_csv, ["id", "url", *fields, "sources"], again))
+            yield csv_path, Stream(functools.partial(_collection_csv, ["id", "url", *fields, "sources"], again[coll.name]))
     if dataset:
         store.complete = True
-        yield DATASET, Stream(lambda: _dataset(site, urls, licence, store.replay()))
+        yield DATASET, Stream(lambda: _dataset(site, urls, licence, again))
 
 
 def _read_back(
@@ -114,19 +114,14 @@ def _extended(text: bytes, more: dict[str, Any]) -> bytes:
     return text[:-1] + b"".join(b"," + _dumps(k).encode() + b":" + _dumps(v).encode() for k, v in more.items()) + b"}\n"
 
 
-def _dataset(site: Site, urls: Urls, licence: dict[str, str], pieces: Iterator[Piece] | None) -> Iterator[bytes]:
-    """The whole dataset's bytes, piece by piece: each record as made for its collection's files (`pieces`, in
-    order; made again when they were lost) and each entry of the data files serialised as it is written."""
+def _dataset(
+    site: Site, urls: Urls, licence: dict[str, str], pieces: dict[str, Callable[[], Iterator[Piece]]]
+) -> Iterator[bytes]:
+    """The whole dataset's bytes, piece by piece: each collection's records as made for its own files (`pieces`),
+    and each entry of the data files serialised as it is written."""
     content = site.content
     head = {"title": content.config.title, "url": urls.absolute(""), "licence": licence}
-    collections = []
-    for c in content.config.collections:
-        records = content.records.get(c.name, [])
-        if pieces is None:
-            texts: Iterable[bytes] = (_dumps(record_json(site, r, urls)).encode() for r in records)
-        else:
-            texts = (t for t, _ in itertools.islice(pieces, len(records)))
-        collections.append((c.name, _array(texts)))
+    collections = [(c.name, _array(t for t, _ in pieces[c.name]())) for c in content.config.collections]
     lists = {"sources": content.sources, "timeline": content.timeline, "glossary": content.glossary, "charts": content.charts}
     rest = [(name, _array(_dumps(i.data).encode() for i in items)) for name, items in lists.items()]
     yield from _object([*_fields(head), ("collections", _object(collections, newline=False)), *rest])

@@ -52,6 +52,11 @@ class Labels:
             return self.overrides[message]
         return str(self._translations.pgettext(context, message))
 
+    @functools.cached_property
+    def list_separator(self) -> str:
+        """What goes between the items of a list (of links, of names): ', ', or '、' in Chinese."""
+        return self.pgettext("between the items of a list", ", ")
+
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """The singular or plural label for a count."""
         key = singular if n == 1 else plural

@@ -261,9 +261,8 @@ def _put(new_site: str, old_site: str, name: str, data: bytes | Iterable[bytes] 
         return
     try:  # kept, or the same bytes: the old file, linked
         os.link(previous, target)
-    except OSError:  # another file system, say: copied
-        with open(target, "wb") as f:
-            f.writelines([Path(previous).read_bytes()] if data is None else [data] if isinstance(data, bytes) else data)
+    except OSError:  # another file system, say: copied (its bytes are the file's either way)
+        shutil.copyfile(previous, target)
 
 
 def _write_if_changed(entry: Path, data: bytes | Iterable[bytes], old: str | None) -> bool:

@@ -84,6 +84,7 @@ def _environment(
     env.install_gettext_callables(  # type: ignore[attr-defined]
         labels.gettext, labels.ngettext, newstyle=True, pgettext=labels.pgettext
     )
+    env.globals["list_separator"] = labels.list_separator
     return env
 
 

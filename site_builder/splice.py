@@ -138,10 +138,15 @@ def note(page: bytes, prose: Prose) -> bytes | None:
         return None
     anchors = b"" if prose.anchors is None else _digest_of(prose.anchors)
     try:
-        said = (_digest_of(prose.toc), _digest_of(prose.mentions), anchors)
-        return marshal.dumps((prose.edition, prose.calls, said, start, len(body), _digest(body)))
+        return _blob(prose.edition, prose.calls, (_digest_of(prose.toc), _digest_of(prose.mentions), anchors), start, body)
     except ValueError:  # a value marshal cannot write: no quick path for this page
         return None
+
+
+def _blob(edition: str, calls: list[Call], said: tuple[bytes, bytes, bytes], start: int, body: bytes) -> bytes:
+    """A note's record of how a text sits in its page: its edition, the questions it asked and their answers, the
+    hashes of its contents, mentions and anchors, and where its HTML is, with that HTML's hash."""
+    return marshal.dumps((edition, calls, said, start, len(body), _digest(body)))
 
 
 def shows_body_once(env: jinja2.Environment, name: str) -> bool:
@@ -237,7 +242,7 @@ def _page(
         return None
     body = rendered.html.encode()
     page = old[:start] + body + old[start + length :]
-    return page, marshal.dumps((edition, calls, (toc, said, anchors), start, len(body), _digest(body)))
+    return page, _blob(edition, calls, (toc, said, anchors), start, body)
 
 
 class _Replay:

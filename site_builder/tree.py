@@ -207,13 +207,12 @@ def _walk(folder: str, rel: str) -> Iterator[tuple[str, str, os.stat_result]]:
             entries = sorted((e for e in listing if not skipped(e.name)), key=lambda e: e.name)
     except OSError:  # gone, or not a folder: os.walk skips it too
         return
-    folders = [e for e in entries if _is_folder(e)]
-    for entry in folders:  # a link to a folder is not followed, but it is reported, never silently skipped
-        if entry.is_symlink():
-            yield f"{rel}/{entry.name}", entry.path, entry.stat(follow_symlinks=False)
+    folders: list[os.DirEntry[str]] = []
+    files: list[os.DirEntry[str]] = []
     for entry in entries:
-        if not _is_folder(entry):
-            yield f"{rel}/{entry.name}", entry.path, entry.stat(follow_symlinks=False)
+        (folders if _is_folder(entry) else files).append(entry)
+    for entry in [*(f for f in folders if f.is_symlink()), *files]:  # a link to a folder is reported, not followed
+        yield f"{rel}/{entry.name}", entry.path, entry.stat(follow_symlinks=False)
     for entry in folders:
         if not entry.is_symlink():
             yield from _walk(entry.path, f"{rel}/{entry.name}")

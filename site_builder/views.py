@@ -42,11 +42,12 @@ class Views:
         self.flag_href = self.href(content.config.methodology) if content.config.methodology else ""
         self.labels = content.config.interface
         _ = self.labels.gettext
+        self.status_words = {"unconfirmed": _("unconfirmed"), "weak": _("weak source")}  # a marker's word
         self.flags = {
-            status: flag_html(status, self.flag_href, text, title)
-            for status, text, title in (
-                ("unconfirmed", _("unconfirmed"), _("Unconfirmed: no source we could check confirms this")),
-                ("weak", _("weak source"), _("Weakly sourced: only a secondary or mirrored page supports this")),
+            status: flag_html(status, self.flag_href, self.status_words[status], title)
+            for status, title in (
+                ("unconfirmed", _("Unconfirmed: no source we could check confirms this")),
+                ("weak", _("Weakly sourced: only a secondary or mirrored page supports this")),
             )
         }
         self.glossary = _glossary_patterns(content.glossary, self.href, self.title)
@@ -127,7 +128,7 @@ class PageContext:
 
     def listed(self, items: list[str]) -> str:
         """Items as a list in the page's language: 'a, b' ('a、b' in Chinese)."""
-        return self.v.labels.pgettext("between the items of a list", ", ").join(items)
+        return self.v.labels.list_separator.join(items)
 
     def marks(self, sources: tuple[str, ...] | list[str], status: str = "", note: str = "") -> Markup:
         """Citation numbers and the one marker the fact earns, to follow a value; then its note."""
@@ -576,7 +577,7 @@ class PageContext:
             charts.Chart.from_data(data.data),
             point=self._("%(series)s, %(category)s: %(value)s %(unit)s"),
             flagged=self._("%(series)s (%(status)s)"),
-            statuses=(("unconfirmed", self._("unconfirmed")), ("weak", self._("weak source"))),
+            statuses=tuple(self.v.status_words.items()),
         )
         return {
             "id": dom_id,
