@@ -324,7 +324,8 @@ def test_the_server_behaves_like_github_pages(fixture_project: Path, tmp_path: P
     assert (status, headers["location"]) == (301, "/china-ev-exports/companies/alpha/")
     status, _, body = server.get("/china-ev-exports/companies/nobody/")
     assert status == 404 and body == (out / "404.html").read_bytes()
-    assert server.get("/companies/alpha/") == (404, server.get("/companies/alpha/")[1], OUTSIDE)  # outside the mount
+    status, _, body = server.get("/companies/alpha/")  # outside the mount (its headers carry the time: not compared)
+    assert (status, body) == (404, OUTSIDE)
     assert server.get("/china-ev-exports/static/style.css")[1]["content-type"] == "text/css"
 
 
