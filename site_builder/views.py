@@ -50,7 +50,8 @@ class Views:
                 ("weak", _("Weakly sourced: only a secondary or mirrored page supports this")),
             )
         }
-        self.glossary = _glossary_patterns(content.glossary, self.href, self.title)
+        explained = _("%(expansion)s: %(definition)s")  # a glossary link's title
+        self.glossary = _glossary_patterns(content.glossary, self.href, self.title, explained)
         self.collection_titles = {c.name: c.title for c in content.config.collections}
         self.dates = site.dates
         self.records = content.records_by_address  # by address: a scan per page is quadratic
@@ -694,7 +695,7 @@ def _brief(text: str, limit: int = 120) -> str:
 
 
 def _glossary_patterns(
-    terms: list[Item], href: Callable[[str], str], title_of: Callable[[str], str]
+    terms: list[Item], href: Callable[[str], str], title_of: Callable[[str], str], explained: str
 ) -> list[tuple[re.Pattern[str], str, str, str]]:
     patterns = []
     for term in terms:
@@ -703,7 +704,7 @@ def _glossary_patterns(
         flags = 0 if any(c.isupper() for n in names for c in n[1:]) else re.I
         pattern = re.compile("|".join(map(_bounded, names)), flags)
         plain = markup.plain(str(term.get("definition")), title_of)
-        title = f"{term.get('expansion')}: {plain}" if term.get("expansion") else plain
+        title = explained % {"expansion": term.get("expansion"), "definition": plain} if term.get("expansion") else plain
         patterns.append((pattern, ident, href(f"glossary/{ident}"), _brief(title)))
     return patterns
 

@@ -183,6 +183,8 @@ def test_the_chinese_glossary_is_in_pinyin_order_under_its_initials(real: dict[s
     assert spelled == sorted(spelled), terms
     assert len(terms) == len(set(terms)) > 30
     assert tabs == sorted(tabs) and terms[0] != "破产重整"  # was first: filed under B, for "bankruptcy restructuring"
+    assert '新能源汽车<span class="expansion">（NEV，new energy vehicle）</span>' in real["zh/glossary/s-z/index.html"]
+    assert 'NEV <span class="expansion">(new energy vehicle)</span>' in real["glossary/n-r/index.html"]
 
 
 def test_chinese_pages_are_mostly_chinese(real: dict[str, str]) -> None:
