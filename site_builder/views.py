@@ -308,7 +308,7 @@ class PageContext:
                     {
                         "href": self.v.href(source),
                         "title": self.v.title(source),
-                        "via": self._("(under %(fields)s)") % {"fields": self.listed(fields)} if fields else "",
+                        "via": self.listed(fields),  # the fields that link here ('' for the text)
                     }
                     for source, fields in sources.items()
                 ],
