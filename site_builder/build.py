@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import marshal
 import os
 import time
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import record_edits
 from .cache import (
     Fingerprints,
     Key,
@@ -31,11 +33,12 @@ from .output import Stamp, check_output, read_stamp, recover, write_site
 from .pages import Page, plan_pages
 from .parallel import default_workers, give_back_memory
 from .prose_edits import State, rebuild_prose
-from .render import extra_files, render_pages
+from .record_edits import Snapshot, takes
+from .render import compiled, extra_files, render_pages
 from .resolve import Site, resolve
 from .splice import Woven, splice
 from .translations import localise, read_translations, stale
-from .tree import Layout, Tree, layout, list_inputs, read_tree
+from .tree import Layout, Listing, Tree, layout, list_inputs, read_tree
 from .urls import Urls, output_file
 
 
@@ -51,7 +54,7 @@ class Result:
     rendered: int = -1  # pages rendered (the others were unchanged and kept); -1 when not counted
     fingerprints: dict[str, str] = field(default_factory=dict)  # output file -> hash of what its page reads
     state: State | None = None  # what an in-memory build was made from, for the next one
-    quick: bool = False  # made by the quick prose path (splice.py): only edited prose was rendered
+    quick: str = ""  # made by a quick path: 'prose' (splice.py) or 'records' (record_edits.py)
 
 
 @contextlib.contextmanager
@@ -93,8 +96,12 @@ def build(
     built = stamp.key if stamp else None  # the key of the build that made the output
     previous = previous_pages(project, built)
     quick = splice_prose(project, where, out, key, stamp, previous) if stamp and not search else None
+    quick = quick or (
+        edit_records(project, where, out, key, stamp, previous, listing, base_url) if stamp and not search else None
+    )
     if quick is not None:
         return replace(quick, seconds=time.perf_counter() - started)
+    prose = marshal.dumps(key.prose) if not search else b""  # the Markdown's hashes, for the snapshot, as one object
     key = replace(key, prose={})  # its 10,000 hashes are not needed again: let go before workers fork
     tree = read_tree(where, listing=listing)
     del listing
@@ -103,13 +110,14 @@ def build(
     sites, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(sites)
     fingerprints = make_fingerprints(sites, pages, tree, options, previous.fingerprints)
+    snapshot = Snapshot(project, sites, key, prose) if takes(sites, search) else None  # for a quick next build of a fact edit
     unchanged = same_pages(fingerprints.files, previous.fingerprints.files, out)
     woven = None if search else Woven(project, key.value)  # how record pages weave in prose, for a quick next build
     pieces = PieceStore(project)  # each record's part of the downloads, kept between builds
-    files = render(sites, pages, tree, workers, unchanged, progress, woven, pieces)
+    files = render(sites, pages, tree, workers, unchanged, progress, woven, pieces, compiled(project))
     stamp = Stamp(key.value, len(pages), tuple((w.path, w.message, w.hint, w.line, w.col) for w in warnings))
     write_site(files, out, project, stamp, search=search)
-    keep_for_next_build(project, key, fingerprints, woven, built, unchanged, tree, pieces)
+    keep_for_next_build(project, key, fingerprints, woven, built, unchanged, tree, pieces, snapshot)
     return Result({}, len(pages), warnings, time.perf_counter() - started, rendered=_rendered(pages, unchanged))
 
 
@@ -122,12 +130,17 @@ def keep_for_next_build(
     kept: Set[str],
     tree: Tree,
     pieces: PieceStore,
+    snapshot: Snapshot | None,
 ) -> None:
     """Page fingerprints, each record's download piece, and (without a search index) the notes of how record
-    pages weave in their prose, made now or kept from the build `built` with the pages `kept`."""
+    pages weave in their prose, made now or kept from the build `built` with the pages `kept`, and the snapshot of
+    what the site knows of each record (record_edits.py)."""
     give_back_memory()  # what the downloads freed: saving adds a few MB, best not on top of it
     pieces.save()
-    save_pages(project, key.value, Pages(fingerprints, key.rest, woven.everything_shared() if woven else b""))
+    if snapshot is not None:
+        snapshot.commit()
+    shared = woven.everything_shared() if woven else b""
+    save_pages(project, key.value, Pages(fingerprints, key.rest, shared, key.value if snapshot is not None else ""))
     if woven is not None:
         woven.finish(project, built, kept, tree.files)
 
@@ -145,7 +158,22 @@ def splice_prose(project: Path, where: Layout, out: Path, key: Key, stamp: Stamp
     for note in notes:
         writer.add(note)
     writer.commit()
-    return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], 0.0, rendered=len(files), quick=True)
+    return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], 0.0, rendered=len(files), quick="prose")
+
+
+def edit_records(
+    project: Path, where: Layout, out: Path, key: Key, stamp: Stamp, previous: Pages, listing: Listing, base_url: str | None
+) -> Result | None:
+    """The quick path when only a few records' files changed (record_edits.py): their pages, index pages and
+    downloads made anew and written; else None."""
+    rebuilt = record_edits.rebuild(project, where, out, key, stamp, previous, listing, base_url)
+    if rebuilt is None or stamp.files is None:
+        return None
+    kept = ((f, None) for f in stamp.files if f not in rebuilt.files)
+    write_site([*rebuilt.files.items(), *kept], out, project, replace(stamp, key=key.value), search=False)
+    record_edits.keep(project, rebuilt, key.value, stamp.key)
+    pages = sum(f.endswith(".html") for f in rebuilt.files)
+    return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], 0.0, rendered=pages, quick="records")
 
 
 def same_pages(fingerprints: dict[str, str], previous: dict[str, str], out: Path) -> frozenset[str]:
@@ -235,16 +263,17 @@ def render(
     progress: Callable[[int, int], None] | None = None,
     woven: Woven | None = None,
     pieces: PieceStore | None = None,
+    templates: Path | None = None,
 ) -> Iterator[tuple[str, Data | None]]:
     """Every output file as (path, bytes), lazily and in order; (path, None) for an unchanged file to keep. With
     `woven`, how each record page rendered weaves in its prose is noted there; downloads are made from the records'
-    `pieces` an earlier build kept, where they are the same."""
+    `pieces` an earlier build kept, where they are the same; compiled templates are kept in `templates`."""
     urls = Urls(sites[0].content.config.base_url)
     todo = [p for p in pages if output_file(p.path) not in unchanged]
     done = 0
     for site in sites:
         mine = [p for p in todo if p.language == site.language.prefix]
-        for item in render_pages(site, mine, tree.under("templates"), urls, workers, woven):
+        for item in render_pages(site, mine, tree.under("templates"), urls, workers, woven, compiled=templates):
             done += 1
             if progress:
                 progress(done, len(todo))

@@ -68,16 +68,21 @@ def catalogs_digest(locales: Path) -> str:
 
 
 PROSE = re.compile(r"content/[^/]+/[^/]+\.md")  # where a record's Markdown may be (splice.py's files)
+FACTS = re.compile(r"content/[^/]+/[^/]+\.yaml")  # where a record's fact file may be (record_edits.py's files)
 
 
 @dataclass(frozen=True)
 class Key:
     """A build's key (`value`), a hash of everything it reads; the same hash of all but the Markdown files directly in
-    a content folder (`rest`), and those files' content hashes (`prose`): what splice.py's quick path compares."""
+    a content folder (`rest`), and those files' content hashes (`prose`): what splice.py's quick path compares; the
+    same hash of all but those and the YAML files directly in a content folder (`base`), and the YAML files' hashes
+    (`facts`): what record_edits.py's quick path compares."""
 
     value: str
     rest: str
     prose: dict[str, str]
+    base: str = ""
+    facts: dict[str, str] = field(default_factory=dict)
 
 
 def build_key(
@@ -93,8 +98,9 @@ def build_key(
     if where.theme is None:  # a theme that is not on disk (a zipped install) has no stamps: hash its bytes
         for rel, data in sorted(theme_files().items()):
             head.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode())
-    whole, rest = head.copy(), head.copy()
+    whole, rest, base = head.copy(), head.copy(), head.copy()
     prose: dict[str, str] = {}
+    facts: dict[str, str] = {}
     for rel, path, stat in input_paths(where, listing):  # a theme file, then the project's own of the same name, if any
         size, mtime = stat.st_size, stat.st_mtime_ns
         entry = old.get(path)
@@ -109,11 +115,15 @@ def build_key(
         whole.update(line)
         if PROSE.fullmatch(rel):
             prose[rel] = content_hash
+            continue
+        rest.update(line)
+        if FACTS.fullmatch(rel):
+            facts[rel] = content_hash
         else:
-            rest.update(line)
+            base.update(line)
     if manifest != old:
         _save(cache, manifest)
-    return Key(whole.hexdigest(), rest.hexdigest(), prose)
+    return Key(whole.hexdigest(), rest.hexdigest(), prose, base.hexdigest(), facts)
 
 
 def _git_head(project: Path) -> str:
@@ -169,12 +179,16 @@ class Fingerprints:
 
 @dataclass
 class Pages:
-    """What the cache knows of the pages in the output: their fingerprints; and for the quick prose path (splice.py)
-    the key of every input but the Markdown (`rest`) and what renders every record's Markdown alike (`shared`)."""
+    """What the cache knows of the pages in the output: their fingerprints; for the quick prose path (splice.py)
+    the key of every input but the Markdown (`rest`) and what renders every record's Markdown alike (`shared`); for
+    the quick path of record edits (record_edits.py) the key of the full build whose snapshot the output follows
+    (`snapshot`, '' for none) and the records that path has made pages for since (`touched`)."""
 
     fingerprints: Fingerprints = field(default_factory=Fingerprints)
     rest: str = ""
     shared: bytes = b""
+    snapshot: str = ""
+    touched: tuple[str, ...] = ()
 
 
 def previous_pages(project: Path, output_key: str | None) -> Pages:
@@ -186,8 +200,11 @@ def previous_pages(project: Path, output_key: str | None) -> Pages:
         sections = [data[name] for name in ("pages", "sitewide", "own")]
         if not all(isinstance(s, dict) and all(isinstance(v, str) for v in s.values()) for s in sections):
             return Pages()
-        rest, shared = data["rest"], data["shared"]
-        return Pages(Fingerprints(*sections), rest, shared) if isinstance(rest, str) and isinstance(shared, bytes) else Pages()
+        rest, shared, snapshot, touched = data["rest"], data["shared"], data["snapshot"], data["touched"]
+        plain = isinstance(rest, str) and isinstance(shared, bytes) and isinstance(snapshot, str)
+        if not plain or not (isinstance(touched, tuple) and all(isinstance(t, str) for t in touched)):
+            return Pages()
+        return Pages(Fingerprints(*sections), rest, shared, snapshot, touched)
     except (OSError, ValueError, EOFError, TypeError, KeyError):
         return Pages()
 
@@ -195,7 +212,16 @@ def previous_pages(project: Path, output_key: str | None) -> Pages:
 def save_pages(project: Path, key: str, pages: Pages) -> None:
     """Remember what made each page of the output just written (under its key)."""
     fp = pages.fingerprints
-    kept = {"key": key, "pages": fp.files, "sitewide": fp.sitewide, "own": fp.own, "rest": pages.rest, "shared": pages.shared}
+    kept = {
+        "key": key,
+        "pages": fp.files,
+        "sitewide": fp.sitewide,
+        "own": fp.own,
+        "rest": pages.rest,
+        "shared": pages.shared,
+        "snapshot": pages.snapshot,
+        "touched": pages.touched,
+    }
     _write(project / CACHE_DIR, PAGES, kept)
 
 
@@ -203,7 +229,7 @@ NOTES = "notes.bin"
 Note = tuple[str, str, str, bytes]  # output file ('' for none), its Markdown, the Markdown's hash, how it was woven in
 
 
-class _Records:
+class Records:
     """A cache file of marshal records after a header, written as they come (megabytes that are never held in
     memory) into `name.<pid>.tmp`; `commit` puts it in place of `name`, `drop` forgets it. A failed write makes it
     `lost`: it then writes nothing more and commits nothing."""
@@ -269,8 +295,8 @@ class _Records:
         return self.file
 
 
-def _read_records(path: Path, header: object) -> Iterator[Any]:
-    """The records of a cache file `_Records` wrote with `header`, one by one (none when the header differs, the
+def read_records(path: Path, header: object) -> Iterator[Any]:
+    """The records of a cache file `Records` wrote with `header`, one by one (none when the header differs, the
     file is missing or unreadable; up to where it is cut short)."""
     try:
         with open(path, "rb") as f:
@@ -285,7 +311,7 @@ def _read_records(path: Path, header: object) -> Iterator[Any]:
         return
 
 
-class NoteWriter(_Records):
+class NoteWriter(Records):
     """Notes of record pages, written into the cache as they come, the build's key first. Until `commit` (and if
     the build fails) the notes of the output's build stay."""
 
@@ -316,7 +342,7 @@ def read_notes(project: Path, key: str | None) -> Iterator[Note]:
     """The notes the build with `key` left, one by one (none if the cache holds another build's)."""
     if not key:
         return
-    for note in _read_records(project / CACHE_DIR / NOTES, (FORMAT, key)):
+    for note in read_records(project / CACHE_DIR / NOTES, (FORMAT, key)):
         if not (isinstance(note, tuple) and len(note) == 4):
             return
         yield note
@@ -459,7 +485,7 @@ class PieceStore:
     written, they are held in memory instead, and `kept` are those the next build may take."""
 
     def __init__(self, project: Path | None = None, entries: dict[str, Piece] | None = None) -> None:
-        self.file = _Records(project / CACHE_DIR, PIECES, FORMAT) if project is not None else None
+        self.file = Records(project / CACHE_DIR, PIECES, FORMAT) if project is not None else None
         self._entries: dict[str, Piece] | None = entries if project is None else None
         self.memory: list[Piece] | None = None if project is not None else []
         self.kept: dict[str, Piece] = {}  # held in memory: the pieces with a key, for the next in-memory build
@@ -515,7 +541,7 @@ class PieceStore:
 def _load_pieces(path: Path) -> dict[str, Piece]:
     """Key → piece, as a build wrote them (none when unreadable or from another format)."""
     entries: dict[str, Piece] = {}
-    for entry in _read_records(path, FORMAT):
+    for entry in read_records(path, FORMAT):
         if not (type(entry) is tuple and len(entry) == 3):
             return {}
         key, text, row = entry

@@ -159,7 +159,8 @@ def _build(args: argparse.Namespace) -> int:
     _warn(result.warnings, args)
     note = " (nothing changed)" if result.unchanged else ""
     if result.quick:
-        note = f" (only prose changed: {result.rendered} page{'s' if result.rendered != 1 else ''} rendered)"
+        what = "prose" if result.quick == "prose" else "a few records"
+        note = f" (only {what} changed: {result.rendered} page{'s' if result.rendered != 1 else ''} rendered)"
     print(f"Built {result.pages} pages in {result.seconds:.2f} s{note}")
     return 0
 

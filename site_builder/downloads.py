@@ -49,8 +49,7 @@ def data_files(
     piece once (its JSON and its CSV row), or taken from `pieces` when an earlier build made it from the same
     fact file; the record's own file, its collection's files and the dataset are put together from it."""
     content = site.content
-    sources = content.sources_by_id
-    licence = {"name": content.config.licence_name, "url": content.config.licence_url}
+    licence = _licence(site)
     store = pieces if pieces is not None else PieceStore()
     dataset = DATASET not in keep  # every record's piece is needed
     again: dict[str, Callable[[], Iterator[Piece]]] = {}  # each collection's pieces, once more
@@ -67,8 +66,7 @@ def data_files(
                 continue
             piece = _piece(site, r, urls, schema_json, fields, store)
             if path not in keep:
-                cited = {s: sources[s].data for s in sorted(_cited(r)) if s in sources}
-                yield path, _extended(piece[0], {"licence": licence, "bibliography": cited})
+                yield path, own_file(site, r, piece[0])
         again[coll.name] = functools.partial(_read_back, site, urls, store, start, records, schema_json, fields)
         if json_path not in keep:
             head = {"collection": coll.name, "title": coll.title, "licence": licence}
@@ -78,6 +76,24 @@ def data_files(
     if dataset:
         store.complete = True
         yield DATASET, Stream(lambda: _dataset(site, urls, licence, again))
+
+
+def own_file(site: Site, record: Record, text: bytes) -> bytes:
+    """A record's own file: its piece's JSON (`text`) with the licence and the sources it cites."""
+    sources = site.content.sources_by_id
+    cited = {s: sources[s].data for s in sorted(_cited(record)) if s in sources}
+    return _extended(text, {"licence": _licence(site), "bibliography": cited})
+
+
+def made_piece(site: Site, record: Record, urls: Urls) -> Piece:
+    """A record's piece, made now."""
+    schema = site.content.schemas.get(record.collection, {})
+    return _piece(site, record, urls, json.dumps(schema, sort_keys=True, default=str), _csv_fields(schema), PieceStore())
+
+
+def _licence(site: Site) -> dict[str, str]:
+    config = site.content.config
+    return {"name": config.licence_name, "url": config.licence_url}
 
 
 def _read_back(
@@ -96,7 +112,7 @@ def _collection_json(head: dict[str, Any], pieces: Callable[[], Iterator[Piece]]
 
 
 def _collection_csv(header: list[str], pieces: Callable[[], Iterator[Piece]]) -> Iterator[bytes]:
-    yield _csv_line(header)
+    yield csv_line(header)
     yield from (row for _, row in pieces())
 
 
@@ -106,7 +122,7 @@ def _piece(site: Site, record: Record, urls: Urls, schema_json: str, fields: lis
     url = urls.absolute(site.targets[record.address].path)
     fact_file = record.doc.raw if record.doc is not None else b""
     key = piece_key(record.address, url, schema_json, fact_file) if fact_file else ""
-    return store.piece(key, lambda: (_dumps(record_json(site, record, urls)).encode(), _csv_line(_csv_row(record, url, fields))))
+    return store.piece(key, lambda: (_dumps(record_json(site, record, urls)).encode(), csv_line(_csv_row(record, url, fields))))
 
 
 def _extended(text: bytes, more: dict[str, Any]) -> bytes:
@@ -217,7 +233,7 @@ def _csv_row(record: Record, url: str, fields: list[str]) -> list[str]:
     return row
 
 
-def _csv_line(row: list[str]) -> bytes:
+def csv_line(row: list[str]) -> bytes:
     """One CSV line, quoted as the csv module quotes it."""
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(row)

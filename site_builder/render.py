@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from .cache import PieceStore
+from .cache import CACHE_DIR, PieceStore, engine_digest
+from .content import Record
 from .downloads import Data, data_files
 from .errors import BuildFailed, SiteError
 from .feed import FEED, atom, xml_text
@@ -60,18 +64,27 @@ class _Environment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
-def environment(templates: dict[str, bytes], labels: Labels | None = None) -> jinja2.Environment:
+def environment(templates: dict[str, bytes], labels: Labels | None = None, compiled: Path | None = None) -> jinja2.Environment:
     """The Jinja environment: autoescape everywhere, undefined names are errors, `_()` gives a label in the site's
-    language. The same templates and labels give the same environment, so `serve` compiles them once."""
+    language. The same templates and labels give the same environment, so `serve` compiles them once. With
+    `compiled` (a folder of the project's cache), compiled templates are kept there for the next build: Jinja
+    checks each against its template's source."""
     labels = labels or Labels()
-    return _environment(tuple(sorted(templates.items())), labels.language, tuple(sorted(labels.overrides.items())))
+    overrides = tuple(sorted(labels.overrides.items()))
+    return _environment(tuple(sorted(templates.items())), labels.language, overrides, str(compiled or ""))
 
 
 @functools.lru_cache(maxsize=2)
 def _environment(
-    templates: tuple[tuple[str, bytes], ...], language: str, overrides: tuple[tuple[str, str], ...]
+    templates: tuple[tuple[str, bytes], ...], language: str, overrides: tuple[tuple[str, str], ...], compiled: str
 ) -> jinja2.Environment:
+    kept = None
+    if compiled:
+        with contextlib.suppress(OSError):
+            os.makedirs(compiled, exist_ok=True)
+            kept = jinja2.FileSystemBytecodeCache(compiled, f"{engine_digest()[:16]}-%s.cache")  # an engine's own
     env = _Environment(
+        bytecode_cache=kept,
         loader=_TreeLoader(dict(templates)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -88,12 +101,25 @@ def _environment(
     return env
 
 
+def compiled(project: Path) -> Path:
+    """Where a project's compiled templates are kept between builds."""
+    return project / CACHE_DIR / "templates"
+
+
 def render_pages(
-    site: Site, pages: list[Page], templates: dict[str, bytes], urls: Urls, workers: int = 1, woven: Woven | None = None
+    site: Site,
+    pages: list[Page],
+    templates: dict[str, bytes],
+    urls: Urls,
+    workers: int = 1,
+    woven: Woven | None = None,
+    order: dict[str, Sequence[Record]] | None = None,
+    compiled: Path | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Every planned page as (output file, bytes), in plan order; then all template errors at once. With `woven`,
-    how each record page's prose sits in it is noted there (splice.py)."""
-    renderer = _PageRenderer(site, templates, urls, noting=woven is not None)
+    how each record page's prose sits in it is noted there (splice.py); `order` gives collections' index order;
+    `compiled` is where compiled templates are kept between builds."""
+    renderer = _PageRenderer(site, templates, urls, noting=woven is not None, order=order, compiled=compiled)
     if woven is not None:
         woven.shared[site.prefix] = shared(site.content.config.allow_html, renderer.views.glossary)
     errors: set[SiteError] = set(renderer.errors)
@@ -111,13 +137,21 @@ def render_pages(
 class _PageRenderer:
     """Renders one page at a time; holds what every page shares (Jinja, views)."""
 
-    def __init__(self, site: Site, templates: dict[str, bytes], urls: Urls, noting: bool = False) -> None:
+    def __init__(
+        self,
+        site: Site,
+        templates: dict[str, bytes],
+        urls: Urls,
+        noting: bool = False,
+        order: dict[str, Sequence[Record]] | None = None,
+        compiled: Path | None = None,
+    ) -> None:
         self.site = site
         config = site.content.config
-        self.env = environment(templates, config.interface)
+        self.env = environment(templates, config.interface, compiled)
         self.errors: set[SiteError] = set()
         self.chart_template = _template(self.env, "chart.html", ("templates/record.html", 1, 1), self.errors)
-        self.views = Views(site, urls, self.chart_html, noting)
+        self.views = Views(site, urls, self.chart_html, noting, order)
         self.spliceable: dict[str, bool] = {}  # template -> whether it shows `body` once, bare
 
     def chart_html(self, ctx: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import markup
 from .config import Language
-from .content import Content, Document, Item, term_id
+from .content import Content, Document, Item, Record, term_id
 from .errors import SiteError, did_you_mean
 from .parts import Part, split_data_pages, split_like
 from .schema import resolve as resolve_ref
@@ -104,26 +104,9 @@ def resolve(
 
     finders = {name: _RefFinder(schema) for name, schema in content.schemas.items()}
     for record in content.all_records():
-        schema = content.schemas.get(record.collection, {})
-        finder = finders.get(record.collection) or _RefFinder({})
-        for at, kind, value in finder.refs(record.data, schema, ()):
-            address = _normalise(value, kind)
-            if address not in targets or address.count("/") != 1:
-                errors.append(_unknown(record.yaml_path, "reference", value, _choices(targets, kind), *record.mark(at)))
-            else:
-                site.refs.append(Ref(record.address, address, _field_title(schema, at[0])))
-        for fact in record.facts.values():
-            for i, src in enumerate(fact.sources):
-                cites.add(src, record.address, _where, record.yaml_path, record.source_mark, fact, i)
-        record_sources = record.data.get("sources", [])
-        for i, src in enumerate(record_sources if isinstance(record_sources, list) else []):
-            if not isinstance(src, str):
-                continue  # the schema check has already reported it
-            cites.add(src, record.address, _where, record.yaml_path, record.mark, ("sources", i))
-        if record.md_path:
-            _markdown(site, record.address, record.mentions(), record.md_path, 1, errors, cites)
-            if not keep_scans:
-                record.scanned = None  # read once, here: about 9 MiB at 10,000 records, let go before pages are made
+        _record_links(site, record, finders.get(record.collection) or _RefFinder({}), errors, cites)
+        if not keep_scans:
+            record.scanned = None  # read once: about 9 MiB at 10,000 records, let go before pages are made
 
     for doc, address in _documents(content):
         _markdown(site, address, markup.scan(doc.body), doc.path, doc.body_line, errors, cites)
@@ -152,6 +135,41 @@ def resolve(
         if ident not in site.cited_by
     ]
     return site, errors, warnings
+
+
+def record_links(site: Site, record: Record) -> tuple[list[Ref], list[str], list[SiteError]]:
+    """What one record links to and cites (as `resolve` finds them), against `site`'s addresses and its content's
+    sources; and the errors. Its refs, in order, and the ids of the sources it cites, in the order first cited."""
+    refs, errors = site.refs, list[SiteError]()
+    site.refs = []
+    cites = _Cites(site.content.sources_by_id, errors, site.content.broken_sources, site.content.sources_unreadable)
+    try:
+        _record_links(site, record, _RefFinder(site.content.schemas.get(record.collection, {})), errors, cites)
+        return site.refs, list(cites.users), errors
+    finally:
+        site.refs = refs
+
+
+def _record_links(site: Site, record: Record, finder: _RefFinder, errors: list[SiteError], cites: _Cites) -> None:
+    """A record's refs (its reference fields, then its text's links) added to `site.refs`; its citations to `cites`."""
+    schema = site.content.schemas.get(record.collection, {})
+    targets = site.targets
+    for at, kind, value in finder.refs(record.data, schema, ()):
+        address = _normalise(value, kind)
+        if address not in targets or address.count("/") != 1:
+            errors.append(_unknown(record.yaml_path, "reference", value, _choices(targets, kind), *record.mark(at)))
+        else:
+            site.refs.append(Ref(record.address, address, _field_title(schema, at[0])))
+    for fact in record.facts.values():
+        for i, src in enumerate(fact.sources):
+            cites.add(src, record.address, _where, record.yaml_path, record.source_mark, fact, i)
+    record_sources = record.data.get("sources", [])
+    for i, src in enumerate(record_sources if isinstance(record_sources, list) else []):
+        if not isinstance(src, str):
+            continue  # the schema check has already reported it
+        cites.add(src, record.address, _where, record.yaml_path, record.mark, ("sources", i))
+    if record.md_path:
+        _markdown(site, record.address, record.mentions(), record.md_path, 1, errors, cites)
 
 
 class _Cites:

@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,9 +33,19 @@ ChartRenderer = Callable[[dict[str, Any]], str]
 class Views:
     """Site-wide look-ups shared by every page's context."""
 
-    def __init__(self, site: Site, urls: Urls, chart_html: ChartRenderer, noting: bool = False) -> None:
+    def __init__(
+        self,
+        site: Site,
+        urls: Urls,
+        chart_html: ChartRenderer,
+        noting: bool = False,
+        order: dict[str, Sequence[Record]] | None = None,
+    ) -> None:
         self.site, self.urls, self.chart_html = site, urls, chart_html
         self.noting = noting  # note how each record page's prose is woven in (splice.py)
+        # Each collection's records in index order, sorted when first needed (not once a page); given by the quick
+        # path of record edits, which knows the order without all the records (record_edits.py).
+        self.index_order: dict[str, Sequence[Record]] = dict(order or {})
         content = site.content
         self.sources = content.sources_by_id
         self.charts = {str(c.get("id")): c for c in content.charts}
@@ -362,7 +372,7 @@ class PageContext:
         coll = content.config.collection(self.page.address)
         assert coll is not None
         schema = content.schemas.get(coll.name, {})
-        order: dict[str, list[Record]] = vars(self.v).setdefault("index_order", {})  # sorted once, not once a page
+        order = self.v.index_order
         if coll.name not in order:
             order[coll.name] = sort_records(content.records.get(coll.name, []), coll.sort, self.v.site.language.code)
         records = order[coll.name]

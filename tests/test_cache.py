@@ -13,6 +13,7 @@ import pytest
 from site_builder import cache
 from site_builder.build import build
 from site_builder.cache import CACHE_DIR, FORMAT, MANIFEST, PARSED
+from site_builder.record_edits import SNAPSHOT
 
 from .conftest import edit, read_tree, run_cli
 
@@ -117,6 +118,11 @@ def _write_parsed_cache(project: Path, entries: dict[str, Any]) -> None:
     (project / CACHE_DIR / PARSED).write_bytes(marshal.dumps((FORMAT, entries)))
 
 
+def _no_snapshot(project: Path) -> None:
+    """Without the snapshot of the last full build, a fact edit is the full build's to make."""
+    (project / CACHE_DIR / SNAPSHOT).unlink()
+
+
 def _fresh_build_equals_a_cold_one(project: Path, tmp_path: Path) -> None:
     """Build with the CLI (a fresh process: no in-memory memo) and compare with a cold build of a copy."""
     proc = run_cli("build", "--no-search", cwd=project)
@@ -133,6 +139,7 @@ def test_a_fresh_build_takes_unchanged_records_from_the_cache_and_parses_the_edi
     first = _records_cache(project)
     records = [p for p in (project / "content").glob("*/*.yaml") if p.parent.name != "schemas"]
     assert len(first) == len(records) == 3  # every record parsed cleanly
+    _no_snapshot(project)  # the full build, not record_edits.py's quick path
     edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
     _fresh_build_equals_a_cold_one(project, tmp_path)
     second = _records_cache(project)
@@ -179,6 +186,7 @@ def test_the_records_cache_is_what_a_fresh_build_reads(project: Path) -> None:
     (alpha,) = [e for e in entries.values() if isinstance(e, dict) and e["data"].get("title") == "Alpha Motors"]
     alpha["data"]["title"] = "Alpha From The Cache"
     _write_parsed_cache(project, entries)
+    _no_snapshot(project)  # the full build, not record_edits.py's quick path
     edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")  # a fact: the full build runs
     assert run_cli("build", "--no-search", cwd=project).returncode == 0
     assert b"Alpha From The Cache" in (project / "_site/companies/beta/index.html").read_bytes()
@@ -247,6 +255,7 @@ def test_after_a_fact_edit_only_that_records_download_piece_is_made_again(projec
     first = _pieces(project)
     records = [p for p in (project / "content").glob("*/*.yaml") if p.parent.name != "schemas"]
     assert len(first) == len(records) == 3
+    _no_snapshot(project)  # the full build, not record_edits.py's quick path
     edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
     _fresh_build_equals_a_cold_one(project, tmp_path)
     second = _pieces(project)
@@ -263,6 +272,7 @@ def test_the_download_pieces_are_what_a_fresh_build_reads(project: Path) -> None
     (alpha,) = [k for k, (text, _) in pieces.items() if b"Alpha Motors" in text]
     pieces[alpha] = tuple(part.replace(b"Alpha Motors", b"Alpha From The Cache") for part in pieces[alpha])  # type: ignore[assignment]
     _write_pieces(project, pieces)
+    _no_snapshot(project)  # the full build, not record_edits.py's quick path
     edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
     assert run_cli("build", "--no-search", cwd=project).returncode == 0
     site = read_tree(project / "_site")

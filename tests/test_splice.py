@@ -55,11 +55,11 @@ def _cold(project: Path, tmp_path: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_fresh_build_after_an_edit_equals_a_cold_build(project: Path, tmp_path: Path, name: str) -> None:
     out = project / "_site"
-    assert not build(project, out, search=False).quick
+    assert build(project, out, search=False).quick != "prose"
     CASES[name](project)
     again = build(project, out, search=False)
-    assert again.quick == (name.startswith("quick") or name == "record text"), name
-    if again.quick:
+    assert (again.quick == "prose") == (name.startswith("quick") or name == "record text"), name
+    if again.quick == "prose":
         assert again.rendered == 1
     assert read_tree(out) == _cold(project, tmp_path), name
 
@@ -70,14 +70,14 @@ def test_quick_builds_chain_and_a_full_one_after_them_agrees(project: Path, tmp_
     for k in range(3):
         edit(project / BETA, "Beta " if k == 0 else f"Beta{k - 1} ", f"Beta{k} ")
         again = build(project, out, search=False)
-        assert again.quick and again.rendered == 1, k
+        assert again.quick == "prose" and again.rendered == 1, k
         assert f"Beta{k} supplies".encode() in (out / "companies/beta/index.html").read_bytes()
     assert read_tree(out) == _cold(project, tmp_path)
     edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
-    assert not build(project, out, search=False).quick
+    assert build(project, out, search=False).quick != "prose"
     assert read_tree(out) == _cold(project, tmp_path)
     edit(project / BETA, "Beta2 ", "Beta ")  # back to the first text: quick again, from the full build's notes
-    assert build(project, out, search=False).quick
+    assert build(project, out, search=False).quick == "prose"
     assert read_tree(out) == _cold(project, tmp_path)
 
 
@@ -102,7 +102,7 @@ def test_the_notes_are_what_a_quick_build_uses(project: Path) -> None:
         for value in (header, *notes):
             marshal.dump(value, f)
     edit(project / BETA, "Beta supplies", "Beta now supplies")
-    assert build(project, out, search=False).quick
+    assert build(project, out, search=False).quick == "prose"
     assert b">Planted Title</a>" in (out / "companies/beta/index.html").read_bytes()
 
 
@@ -111,7 +111,7 @@ def test_a_template_that_reads_the_prose_elsewhere_has_no_quick_path(project: Pa
     out = project / "_site"
     build(project, out, search=False)
     edit(project / BETA, "Beta supplies", "Beta now supplies")
-    assert not build(project, out, search=False).quick
+    assert build(project, out, search=False).quick != "prose"
     assert read_tree(out) == _cold(project, tmp_path)
 
 
@@ -121,7 +121,7 @@ def test_a_page_changed_by_hand_in_the_output_is_made_by_the_full_build(project:
     page = out / "companies/beta/index.html"
     page.write_bytes(page.read_bytes().replace(b"Beta supplies", b"Beta supplied"))
     edit(project / BETA, "Beta supplies", "Beta now supplies")
-    assert not build(project, out, search=False).quick
+    assert build(project, out, search=False).quick != "prose"
     assert read_tree(out) == _cold(project, tmp_path)
 
 
@@ -165,7 +165,7 @@ def test_a_site_in_two_languages_splices_every_page_that_shows_the_prose(project
     change, quick = IN_TWO_LANGUAGES[name]
     change(project)
     again = build(project, out, search=False)
-    assert (again.quick, again.rendered if again.quick else 0) == (bool(quick), quick), name
+    assert (again.quick == "prose", again.rendered if again.quick else 0) == (bool(quick), quick), name
     assert read_tree(out) == _cold(project, tmp_path), name
 
 
@@ -179,7 +179,7 @@ def test_a_quick_edit_that_breaks_the_text_is_reported_and_the_site_kept(project
     assert [e.path for e in failed.value.errors] == [BETA]
     assert read_tree(out) == before
     (project / BETA).write_text("## History\n\nBeta supplies at last [[companies/alpha]] [@src-two].\n", encoding="utf-8")
-    assert build(project, out, search=False).quick
+    assert build(project, out, search=False).quick == "prose"
     assert b"Beta supplies at last" in (out / "companies/beta/index.html").read_bytes()
 
 

@@ -1,0 +1,368 @@
+"""A fresh build's quick path for an edit to a few records (a fact changed, most often): their pages, the index
+pages that list them and the downloads that hold them are made again, and nothing else is read, checked or resolved.
+
+A full build without a search index, in one language, leaves a snapshot of what the rest of the site knows of each
+record (`snapshot`): every address's path and title, every link between pages, each collection's index order, the
+pages' dates, and each record's *face*, a hash of all that other pages and files read of it:
+
+- its path and title (every link to it), its summary (the feed), its `updated:` value (its date and its index's),
+  the value its index is sorted by (which page lists it), what it links to and through which field (backlinks),
+  and the sources it cites (the bibliography's "cited by").
+
+The next build takes this path (`rebuild`) only when it gives the bytes a full build would:
+
+- nothing but records' fact files and Markdown differs from the snapshot's build: every other input, the engine,
+  the options and the git commit hash to what they did (`Key.base`); no record came or went;
+- each record whose files differ from the snapshot's (and each this path made pages for since, which may have been
+  edited back) parses and resolves without a problem, and shows the same face: no other page can change;
+- each download that lists the records holds the piece the last build made of each of them exactly once, where
+  the new piece goes (`downloads.made_piece`).
+
+Otherwise it steps aside and the full build runs. tests/test_record_edits.py compares the two, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, overload
+
+from .cache import (
+    CACHE_DIR,
+    FORMAT,
+    Fingerprints,
+    Key,
+    Pages,
+    Records,
+    load_parsed,
+    save_pages,
+)
+from .config import Collection
+from .content import Content, Record, parse_content
+from .downloads import DATASET, collection_paths, csv_line, made_piece, own_file, record_path
+from .errors import BuildFailed
+from .output import Stamp
+from .pages import Page, index_path
+from .render import compiled, render_pages
+from .resolve import Ref, Site, Target, record_links
+from .splice import Woven
+from .tree import Layout, Listing, Tree, read_one
+from .urls import Urls, output_file
+from .views import sort_records
+
+SNAPSHOT = "records.bin"
+MOST = 50  # records the quick path takes on at once; more is a full build's work
+MOST_LISTED = 1000  # records an index page may list for it (a collection with `page_size: 0` lists them all)
+
+
+class Snapshot(Records):
+    """The snapshot a full build leaves, written beside the cache's until the build's output is in place."""
+
+    def __init__(self, project: Path, sites: list[Site], key: Key, prose: bytes) -> None:
+        """`prose`: the Markdown files' hashes (`key.prose`), marshalled."""
+        super().__init__(project / CACHE_DIR, SNAPSHOT, FORMAT)
+        self.add((key.value, _snapshot(sites[0], key, marshal.loads(prose))))
+
+
+def takes(sites: list[Site], search: bool) -> bool:
+    """Whether a build of these editions leaves a snapshot: one language, no search index (Pagefind reads every page)."""
+    return len(sites) == 1 and not search
+
+
+def _snapshot(site: Site, key: Key, prose: dict[str, str]) -> dict[str, Any]:
+    content = site.content
+    links: dict[str, set[tuple[str, str]]] = {}
+    for ref in site.refs:
+        links.setdefault(ref.source, set()).add((ref.target, ref.via))
+    cites: dict[str, set[str]] = {}
+    for src, users in site.cited_by.items():
+        for address in users:
+            cites.setdefault(address, set()).add(src)
+    owners, faces, order, stored, sizes = {}, {}, {}, {}, {}
+    for coll in content.config.collections:
+        records = content.records.get(coll.name, [])
+        stored[coll.name] = [r.address for r in records]  # the order of their pieces in the downloads' cache
+        order[coll.name] = [r.address for r in sort_records(records, coll.sort, site.language.code)]
+        sizes[coll.name] = coll.page_size
+        for r in records:
+            faces[r.address] = face(site, r, coll, links.get(r.address, ()), cites.get(r.address, ()))
+            owners[r.yaml_path] = r.address
+            if r.md_path:
+                owners[r.md_path] = r.address
+    return {
+        "base": key.base,
+        "files": {**key.facts, **prose},
+        "owners": owners,
+        "faces": faces,
+        "targets": {a: (t.path, t.title) for a, t in site.targets.items()},
+        "refs": [(r.source, r.target, r.via) for r in site.refs],
+        "order": order,
+        "stored": stored,
+        "sizes": sizes,
+        "dates": site.dates,
+        "data_pages": site.data_pages,
+    }
+
+
+def face(site: Site, record: Record, coll: Collection, links: Iterable[tuple[str, str]], cites: Iterable[str]) -> str:
+    """A hash of what pages and files other than the record's own page, its index row and its downloads read of it."""
+    target = site.targets[record.address]
+    data = record.data
+    seen = (
+        target.path,
+        target.title,
+        data.get("summary"),
+        data.get("updated"),
+        data.get(coll.sort.lstrip("-")),
+        sorted(set(links)),
+        sorted(set(cites)),
+    )
+    return hashlib.blake2b(repr(seen).encode(), digest_size=16).hexdigest()
+
+
+@dataclass
+class Rebuilt:
+    """What the quick path made: the changed files, and what to keep for the next build."""
+
+    files: dict[str, bytes]
+    pages: Pages
+    woven: Woven  # the notes of the pages made
+    kept: frozenset[str]  # the output's other files
+    inputs: dict[str, bytes]  # the files read
+
+
+def rebuild(
+    project: Path,
+    where: Layout,
+    out: Path,
+    key: Key,
+    stamp: Stamp,
+    previous: Pages,
+    listing: Listing,
+    base_url: str | None,
+) -> Rebuilt | None:
+    """The pages and downloads of the records edited since the snapshot's build, made anew; None when anything else
+    changed or this path cannot promise a full build's bytes."""
+    snap = _load(project, previous.snapshot)
+    if snap is None or snap["base"] != key.base or stamp.files is None:
+        return None
+    now = {**key.facts, **key.prose}
+    then: dict[str, str] = snap["files"]
+    owners: dict[str, str] = snap["owners"]
+    if now.keys() != then.keys():
+        return None
+    changed = [f for f, h in now.items() if then[f] != h]
+    if any(f not in owners for f in changed):
+        return None
+    edited = sorted({owners[f] for f in changed} | set(previous.touched))
+    if not edited or len(edited) > MOST or any(w[0] in owners and owners[w[0]] in edited for w in stamp.warnings):
+        return None
+    listed = _listed(snap, edited)
+    if listed is None:
+        return None
+    tree = _partial_tree(where, listing, owners, {a for places in listed.values() for _, a in places})
+    if tree is None:
+        return None
+    content, problems = parse_content(tree, base_url, store=load_parsed(project))  # the cache is read, not rewritten
+    if content is None or problems:
+        return None
+    site = _site(content, snap, edited)
+    records = content.records_by_address
+    for address in edited:
+        record = records.get(address)
+        coll = content.config.collection(address.split("/")[0])
+        if record is None or coll is None:
+            return None
+        refs, cites, errors = record_links(site, record)
+        if errors or face(site, record, coll, ((r.target, r.via) for r in refs), cites) != snap["faces"][address]:
+            return None
+    urls = Urls(content.config.base_url)
+    pages = _pages(site, snap, edited)
+    order: dict[str, Sequence[Record]] = {  # the index pages to render need only their own rows
+        name: _Window(len(snap["order"][name]), [(i, records[a]) for i, a in places]) for name, places in listed.items()
+    }
+    woven = Woven(project, key.value)
+    try:
+        files = dict(render_pages(site, pages, tree.under("templates"), urls, 1, woven, order, compiled(project)))
+    except BuildFailed:
+        return None  # the full build reports it
+    downloads = _downloads(out, site, urls, snap, [records[a] for a in edited])
+    if downloads is None:
+        return None
+    files |= downloads
+    kept = frozenset(f for f in stamp.files if f not in files)
+    fp = previous.fingerprints
+    fingerprints = Fingerprints(  # "": made here, made again by the next full build
+        {**fp.files, **dict.fromkeys(files, "")}, fp.sitewide, {f: h for f, h in fp.own.items() if f not in files}
+    )
+    touched = tuple(sorted({*previous.touched, *edited}))
+    pages_now = replace(previous, fingerprints=fingerprints, rest=key.rest, touched=touched)
+    return Rebuilt(files, pages_now, woven, kept, tree.files)
+
+
+def _load(project: Path, token: str) -> dict[str, Any] | None:
+    """The snapshot of the full build `token`, if the cache holds it (read whole: `marshal.load` from a file reads
+    a large value in small pieces, several times slower)."""
+    header = marshal.dumps(FORMAT)
+    try:
+        data = (project / CACHE_DIR / SNAPSHOT).read_bytes()
+        made, snap = marshal.loads(memoryview(data)[len(header) :]) if data.startswith(header) else ("", None)
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return snap if token and made == token and isinstance(snap, dict) and snap.keys() >= _KEYS else None
+
+
+_KEYS = {"base", "files", "owners", "faces", "targets", "refs", "order", "stored", "sizes", "dates", "data_pages"}
+
+
+def _listed(snap: dict[str, Any], edited: list[str]) -> dict[str, list[tuple[int, str]]] | None:
+    """Each collection's records on the index pages that list an edited record, with their places in its order."""
+    listed: dict[str, dict[int, str]] = {}
+    for address in edited:
+        name = address.split("/")[0]
+        order: list[str] = snap["order"].get(name, [])
+        if address not in order:
+            return None
+        size: int = snap["sizes"][name]
+        first = order.index(address) // size * size if size > 0 else 0
+        page = order[first : first + size] if size > 0 else order
+        if len(page) > MOST_LISTED:
+            return None
+        listed.setdefault(name, {}).update(enumerate(page, first))
+    return {name: sorted(places.items()) for name, places in listed.items()}
+
+
+def _partial_tree(where: Layout, listing: Listing, owners: dict[str, str], needed: set[str]) -> Tree | None:
+    """The input files the edited records' pages are made from: every content file and template but the records'
+    own, and the files of the records in `needed`. None when one of them is not a plain file any longer."""
+    files: dict[str, bytes] = {}
+    for rel, _, _, _ in listing:
+        if rel in files or rel.startswith("static/") or (rel in owners and owners[rel] not in needed):
+            continue
+        data = read_one(where, rel)
+        if data is None:
+            return None
+        files[rel] = data
+    return Tree(where, files)
+
+
+def _site(content: Content, snap: dict[str, Any], edited: list[str]) -> Site:
+    """The site as the snapshot knows it, with the content read now: enough for the edited records' pages."""
+    targets = {a: Target(path, title) for a, (path, title) in snap["targets"].items()}
+    wanted = set(edited)
+    refs = [Ref(*r) for r in snap["refs"] if r[1].split("#")[0] in wanted]  # their backlinks
+    site = Site(content, targets, refs, data_pages=snap["data_pages"])
+    site.dates = snap["dates"]  # the snapshot's: its records' and collections' dates do not change
+    return site
+
+
+def _pages(site: Site, snap: dict[str, Any], edited: list[str]) -> list[Page]:
+    """The edited records' pages and the index pages that list them, as `plan_pages` plans them."""
+    pages: dict[str, Page] = {}
+    for address in edited:
+        name = address.split("/")[0]
+        coll = site.content.config.collection(name)
+        assert coll is not None
+        size = snap["sizes"][name]
+        part = snap["order"][name].index(address) // size if size > 0 else 0
+        for page in (
+            Page(index_path(name, part), "collection.html", "collection", name, part),
+            Page(site.targets[address].path, coll.template, "record", address),
+        ):
+            pages.setdefault(output_file(page.path), page)
+    return list(pages.values())
+
+
+class _Window(Sequence[Record]):
+    """A collection's records in index order, of which only those on the pages to render are known."""
+
+    def __init__(self, count: int, known: list[tuple[int, Record]]) -> None:
+        self.size, self.known = count, dict(known)
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Record]: ...
+
+    def __getitem__(self, index: int | slice) -> Record | Sequence[Record]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.size))]
+        if index not in self.known:
+            raise IndexError(f"record {index} of the index is not known to the quick path")
+        return self.known[index]
+
+    def __iter__(self) -> Iterator[Record]:
+        return (self[i] for i in range(self.size))
+
+
+def _downloads(out: Path, site: Site, urls: Urls, snap: dict[str, Any], records: list[Record]) -> dict[str, bytes] | None:
+    """The edited records' own files, and their collections' files and the dataset with each record's last piece
+    replaced by its new one. The last piece is read from the record's own file (its piece, with the licence and
+    the sources it cites, which its face keeps); its CSV row runs to the next record's. None when a last piece is
+    not found exactly once."""
+    files: dict[str, bytes] = {}
+    for record in records:
+        own, (json_path, csv_path) = record_path(site, record), collection_paths(record.collection)
+        try:
+            for path in (own, json_path, csv_path, DATASET):
+                files[path] = files[path] if path in files else (out / path).read_bytes()
+        except OSError:
+            return None
+        text, row = made_piece(site, record, urls)
+        made = own_file(site, record, text)
+        tail = made[len(text) - 1 :]  # what the record's own file adds to its piece: the same before the edit
+        if not files[own].endswith(tail) or len(files[own]) <= len(tail):
+            return None
+        last = files[own][: -len(tail)] + b"}"
+        start, end = _csv_bounds(site, urls, snap["stored"][record.collection], record.address)
+        changed = (
+            _replace(files[json_path], last, text),
+            _replace(files[DATASET], last, text),
+            _replace_row(files[csv_path], start, end, row),
+        )
+        if None in changed:
+            return None
+        files[json_path], files[DATASET], files[csv_path] = changed  # type: ignore[assignment]
+        files[own] = made
+    return files
+
+
+def _replace(data: bytes, old: bytes, new: bytes) -> bytes | None:
+    """`data` with `old` replaced by `new`, when it is there exactly once."""
+    start = data.find(old)
+    if start < 0 or data.find(old, start + 1) >= 0:
+        return None
+    return data[:start] + new + data[start + len(old) :]
+
+
+def _replace_row(data: bytes, start: bytes, end: bytes, row: bytes) -> bytes | None:
+    """A CSV file with the row that begins `start` (up to the one that begins `end`, b'' when it is the last)
+    replaced by `row`; None unless each of them is there exactly once."""
+    if not data.endswith(b"\n") or any(m and data.count(m) != 1 for m in (start, end)):
+        return None
+    first = data.find(start) + 1  # past the newline before the row
+    after = data.find(end) + 1 if end else len(data)  # past the row's own newline
+    return data[:first] + row + data[after:] if first < after else None
+
+
+def _csv_bounds(site: Site, urls: Urls, stored: list[str], address: str) -> tuple[bytes, bytes]:
+    """How a record's CSV row opens (a newline, its address and URL) and how the next one's does (b'': none)."""
+    place = stored.index(address)
+
+    def opening(a: str) -> bytes:
+        return b"\n" + csv_line([a, urls.absolute(site.targets[a].path)])[:-1] + b","
+
+    return opening(address), opening(stored[place + 1]) if place + 1 < len(stored) else b""
+
+
+def keep(project: Path, rebuilt: Rebuilt, key: str, output_key: str) -> None:
+    """Once the output is written: what the next build starts from (the notes and the fingerprints)."""
+    rebuilt.woven.finish(project, output_key, rebuilt.kept, rebuilt.inputs)
+    save_pages(project, key, rebuilt.pages)
