@@ -13,6 +13,9 @@ from; a result whose key does not match is never used, and deleting the folder i
 - **Pages** (`pages.bin`): what each page and download of the output was made from (fingerprint.py); **notes**
   (`notes.bin`): how each record page's Markdown was woven into it, and each Markdown file's hash (splice.py).
   Both are trusted only for the output whose marker carries the same key.
+- **The snapshot** (`records.bin`): what the rest of the site reads of each record and the site around it, for
+  the quick path of record edits (record_edits.py); trusted only for an output whose pages say they follow it.
+- **Compiled templates** (`templates/`): Jinja's own bytecode cache, each checked against its template's source.
 - **Download pieces** (`pieces.bin`): each record as it appears in its collection's JSON and CSV and in the
   dataset, keyed by its fact file, its address and URL, its schema and the engine; a fact edit makes one record's
   piece again, not 10,000 (downloads.py).

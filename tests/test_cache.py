@@ -205,6 +205,7 @@ def test_the_data_files_cache_is_what_a_fresh_build_reads(project: Path) -> None
     _write_parsed_cache(project, entries)
     md = project / "content/companies/beta.md"
     md.write_text(md.read_text(encoding="utf-8") + "\nSee [[companies/alpha]].\n", encoding="utf-8")  # a new link: full build
+    _no_snapshot(project)
     assert run_cli("build", "--no-search", cwd=project).returncode == 0
     site = read_tree(project / "_site")
     assert any(b"A Title From The Cache" in data for name, data in site.items() if name.startswith("bibliography/"))
