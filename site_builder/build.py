@@ -101,8 +101,8 @@ def build(
     )
     if quick is not None:
         return replace(quick, seconds=time.perf_counter() - started)
-    prose = marshal.dumps(key.prose) if not search else b""  # the Markdown's hashes, for the snapshot, as one object
-    key = replace(key, prose={})  # its 10,000 hashes are not needed again: let go before workers fork
+    hashes = marshal.dumps({**key.facts, **key.prose}) if not search else b""  # for the snapshot, as one object
+    key = replace(key, prose={}, facts={})  # their 20,000 hashes are not needed again: let go before workers fork
     tree = read_tree(where, listing=listing)
     del listing
     workers = default_workers() if workers is None else workers
@@ -110,7 +110,7 @@ def build(
     sites, warnings = resolve_references(content, problems, strict)
     pages = plan_pages(sites)
     fingerprints = make_fingerprints(sites, pages, tree, options, previous.fingerprints)
-    snapshot = Snapshot(project, sites, key, prose) if takes(sites, search) else None  # for a quick next build of a fact edit
+    snapshot = Snapshot(project, sites, key, hashes) if takes(sites, search) else None  # for a quick next build of a fact edit
     unchanged = same_pages(fingerprints.files, previous.fingerprints.files, out)
     woven = None if search else Woven(project, key.value)  # how record pages weave in prose, for a quick next build
     pieces = PieceStore(project)  # each record's part of the downloads, kept between builds

@@ -252,6 +252,18 @@ class Records:
             self.drop()
             self.lost = True
 
+    def add_blob(self, data: bytes) -> None:
+        """A record that is bytes already (marshal data, say), after its length: `read_blobs` reads them back."""
+        if self.lost:
+            return
+        try:
+            file = self._open()
+            file.write(len(data).to_bytes(8, "little"))
+            file.write(data)
+        except (OSError, ValueError):
+            self.drop()
+            self.lost = True
+
     def tell(self) -> int:
         """Where the next record goes, for `read`; -1 once lost."""
         if not self.lost:
@@ -312,6 +324,26 @@ def read_records(path: Path, header: object) -> Iterator[Any]:
                     return
     except (OSError, ValueError, TypeError, EOFError):
         return
+
+
+def read_blobs(path: Path, header: int) -> list[memoryview]:
+    """The records `Records.add_blob` wrote after `header`, read whole (`marshal.load` from a file reads a large value
+    in small pieces, several times slower); none when the header differs or the file is missing or cut short."""
+    try:
+        data = memoryview(path.read_bytes())
+    except OSError:
+        return []
+    start = len(marshal.dumps(header))
+    if bytes(data[:start]) != marshal.dumps(header):
+        return []
+    blobs = []
+    while start < len(data):
+        end = start + 8 + int.from_bytes(data[start : start + 8], "little")
+        if end > len(data):
+            return []
+        blobs.append(data[start + 8 : end])
+        start = end
+    return blobs
 
 
 class NoteWriter(Records):

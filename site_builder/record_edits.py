@@ -38,6 +38,7 @@ from .cache import (
     Pages,
     Records,
     load_parsed,
+    read_blobs,
     save_pages,
 )
 from .config import Collection
@@ -58,13 +59,18 @@ MOST = 50  # records the quick path takes on at once; more is a full build's wor
 MOST_LISTED = 1000  # records an index page may list for it (a collection with `page_size: 0` lists them all)
 
 
-class Snapshot(Records):
-    """The snapshot a full build leaves, written beside the cache's until the build's output is in place."""
+SECTIONS = ("token", "base", "files", "owners", "faces", "targets", "refs", "order", "stored", "sizes", "dates", "data_pages")
 
-    def __init__(self, project: Path, sites: list[Site], key: Key, prose: bytes) -> None:
-        """`prose`: the Markdown files' hashes (`key.prose`), marshalled."""
+
+class Snapshot(Records):
+    """The snapshot a full build leaves, written beside the cache's until the build's output is in place: one
+    section at a time, each let go once written (they are tens of MB as objects, at 10,000 records)."""
+
+    def __init__(self, project: Path, sites: list[Site], key: Key, hashes: bytes) -> None:
+        """`hashes`: each record file's hash (`key.facts` and `key.prose`), marshalled."""
         super().__init__(project / CACHE_DIR, SNAPSHOT, FORMAT)
-        self.add((key.value, _snapshot(sites[0], key, marshal.loads(prose))))
+        for section in _sections(sites[0], key, hashes):
+            self.add_blob(section)
 
 
 def takes(sites: list[Site], search: bool) -> bool:
@@ -72,8 +78,35 @@ def takes(sites: list[Site], search: bool) -> bool:
     return len(sites) == 1 and not search
 
 
-def _snapshot(site: Site, key: Key, prose: dict[str, str]) -> dict[str, Any]:
+def _sections(site: Site, key: Key, hashes: bytes) -> Iterator[bytes]:
+    """The snapshot's sections, in the order of SECTIONS, each marshalled."""
     content = site.content
+    yield marshal.dumps(key.value)
+    yield marshal.dumps(key.base)
+    yield hashes
+    owners: dict[str, str] = {}
+    for r in content.all_records():
+        owners[r.yaml_path] = r.address
+        if r.md_path:
+            owners[r.md_path] = r.address
+    yield marshal.dumps(owners)
+    del owners
+    yield marshal.dumps(_faces(site))
+    yield marshal.dumps({a: (t.path, t.title) for a, t in site.targets.items()})
+    yield marshal.dumps([(r.source, r.target, r.via) for r in site.refs])
+    collections = content.config.collections
+    code = site.language.code
+    yield marshal.dumps(
+        {c.name: [r.address for r in sort_records(content.records.get(c.name, []), c.sort, code)] for c in collections}
+    )
+    yield marshal.dumps({c.name: [r.address for r in content.records.get(c.name, [])] for c in collections})
+    yield marshal.dumps({c.name: c.page_size for c in collections})
+    yield marshal.dumps(site.dates)
+    yield marshal.dumps(site.data_pages)
+
+
+def _faces(site: Site) -> dict[str, str]:
+    """Each record's face (address → hash)."""
     links: dict[str, set[tuple[str, str]]] = {}
     for ref in site.refs:
         links.setdefault(ref.source, set()).add((ref.target, ref.via))
@@ -81,30 +114,11 @@ def _snapshot(site: Site, key: Key, prose: dict[str, str]) -> dict[str, Any]:
     for src, users in site.cited_by.items():
         for address in users:
             cites.setdefault(address, set()).add(src)
-    owners, faces, order, stored, sizes = {}, {}, {}, {}, {}
-    for coll in content.config.collections:
-        records = content.records.get(coll.name, [])
-        stored[coll.name] = [r.address for r in records]  # the order of their pieces in the downloads' cache
-        order[coll.name] = [r.address for r in sort_records(records, coll.sort, site.language.code)]
-        sizes[coll.name] = coll.page_size
-        for r in records:
+    faces = {}
+    for coll in site.content.config.collections:
+        for r in site.content.records.get(coll.name, []):
             faces[r.address] = face(site, r, coll, links.get(r.address, ()), cites.get(r.address, ()))
-            owners[r.yaml_path] = r.address
-            if r.md_path:
-                owners[r.md_path] = r.address
-    return {
-        "base": key.base,
-        "files": {**key.facts, **prose},
-        "owners": owners,
-        "faces": faces,
-        "targets": {a: (t.path, t.title) for a, t in site.targets.items()},
-        "refs": [(r.source, r.target, r.via) for r in site.refs],
-        "order": order,
-        "stored": stored,
-        "sizes": sizes,
-        "dates": site.dates,
-        "data_pages": site.data_pages,
-    }
+    return faces
 
 
 def face(site: Site, record: Record, coll: Collection, links: Iterable[tuple[str, str]], cites: Iterable[str]) -> str:
@@ -204,18 +218,14 @@ def rebuild(
 
 
 def _load(project: Path, token: str) -> dict[str, Any] | None:
-    """The snapshot of the full build `token`, if the cache holds it (read whole: `marshal.load` from a file reads
-    a large value in small pieces, several times slower)."""
-    header = marshal.dumps(FORMAT)
-    try:
-        data = (project / CACHE_DIR / SNAPSHOT).read_bytes()
-        made, snap = marshal.loads(memoryview(data)[len(header) :]) if data.startswith(header) else ("", None)
-    except (OSError, ValueError, EOFError, TypeError):
+    """The snapshot of the full build `token`, if the cache holds it."""
+    if not token:
         return None
-    return snap if token and made == token and isinstance(snap, dict) and snap.keys() >= _KEYS else None
-
-
-_KEYS = {"base", "files", "owners", "faces", "targets", "refs", "order", "stored", "sizes", "dates", "data_pages"}
+    try:
+        snap = dict(zip(SECTIONS, map(marshal.loads, read_blobs(project / CACHE_DIR / SNAPSHOT, FORMAT)), strict=False))
+    except (ValueError, EOFError, TypeError):
+        return None
+    return snap if len(snap) == len(SECTIONS) and snap["token"] == token else None
 
 
 def _listed(snap: dict[str, Any], edited: list[str]) -> dict[str, list[tuple[int, str]]] | None:

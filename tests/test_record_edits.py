@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from site_builder.build import build
-from site_builder.cache import CACHE_DIR, FORMAT
+from site_builder.cache import CACHE_DIR, FORMAT, read_blobs
 from site_builder.errors import BuildFailed
 from site_builder.output import MARKER
-from site_builder.record_edits import SNAPSHOT
+from site_builder.record_edits import SECTIONS, SNAPSHOT
 
 from .conftest import edit, read_tree
 
@@ -124,11 +124,12 @@ def test_the_snapshot_is_what_a_quick_build_reads(project: Path) -> None:
     out = project / "_site"
     build(project, out, search=False)
     path = project / CACHE_DIR / SNAPSHOT
-    data = path.read_bytes()
-    header = marshal.dumps(FORMAT)
-    token, snap = marshal.loads(data[len(header) :])
-    snap["targets"]["companies/alpha"] = (snap["targets"]["companies/alpha"][0], "Planted Alpha")
-    path.write_bytes(header + marshal.dumps((token, snap)))
+    sections = [bytes(b) for b in read_blobs(path, FORMAT)]
+    where = SECTIONS.index("targets")
+    targets = marshal.loads(sections[where])
+    targets["companies/alpha"] = (targets["companies/alpha"][0], "Planted Alpha")
+    sections[where] = marshal.dumps(targets)
+    path.write_bytes(marshal.dumps(FORMAT) + b"".join(len(b).to_bytes(8, "little") + b for b in sections))
     edit(project / BETA, "kind: battery maker", "kind: cell maker")
     assert build(project, out, search=False).quick == "records"
     assert b"Planted Alpha" in (out / "companies/beta/index.html").read_bytes()
@@ -140,7 +141,8 @@ def test_the_snapshot_is_what_a_quick_build_reads(project: Path) -> None:
         b"",
         b"not marshal",
         marshal.dumps(FORMAT),
-        marshal.dumps(FORMAT) + marshal.dumps(("another build", {})),
+        marshal.dumps(FORMAT) + (10).to_bytes(8, "little") + b"cut short",
+        marshal.dumps(FORMAT) + (15).to_bytes(8, "little") + marshal.dumps("another build"),
         marshal.dumps(FORMAT - 1) + b"rest",
     ],
 )
