@@ -95,12 +95,11 @@ def build(
         return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], time.perf_counter() - started, unchanged=True)
     built = stamp.key if stamp else None  # the key of the build that made the output
     previous = previous_pages(project, built)
-    quick = splice_prose(project, where, out, key, stamp, previous) if stamp and not search else None
-    quick = quick or (
-        edit_records(project, where, out, key, stamp, previous, listing, base_url) if stamp and not search else None
-    )
-    if quick is not None:
-        return replace(quick, seconds=time.perf_counter() - started)
+    if stamp is not None and not search:  # the quick paths: only prose changed, or only a few records
+        quick = splice_prose(project, where, out, key, stamp, previous)
+        quick = quick or edit_records(project, where, out, key, stamp, previous, listing, base_url)
+        if quick is not None:
+            return replace(quick, seconds=time.perf_counter() - started)
     hashes = marshal.dumps({**key.facts, **key.prose}) if not search else b""  # for the snapshot, as one object
     key = replace(key, prose={}, facts={})  # their 20,000 hashes are not needed again: let go before workers fork
     tree = read_tree(where, listing=listing)
@@ -167,9 +166,9 @@ def edit_records(
     """The quick path when only a few records' files changed (record_edits.py): their pages, index pages and
     downloads made anew and written; else None."""
     rebuilt = record_edits.rebuild(project, where, out, key, stamp, previous, listing, base_url)
-    if rebuilt is None or stamp.files is None:
+    if rebuilt is None:
         return None
-    kept = ((f, None) for f in stamp.files if f not in rebuilt.files)
+    kept = ((f, None) for f in sorted(rebuilt.kept))
     write_site([*rebuilt.files.items(), *kept], out, project, replace(stamp, key=key.value), search=False)
     record_edits.keep(project, rebuilt, key.value, stamp.key)
     pages = sum(f.endswith(".html") for f in rebuilt.files)

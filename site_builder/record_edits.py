@@ -174,9 +174,10 @@ def rebuild(
     edited = sorted({owners[f] for f in changed} | set(previous.touched))
     if not edited or len(edited) > MOST or any(w[0] in owners and owners[w[0]] in edited for w in stamp.warnings):
         return None
-    listed = _listed(snap, edited)
-    if listed is None:
+    found = _listed(snap, edited)
+    if found is None:
         return None
+    listed, parts = found
     tree = _partial_tree(where, listing, owners, {a for places in listed.values() for _, a in places})
     if tree is None:
         return None
@@ -194,7 +195,7 @@ def rebuild(
         if errors or face(site, record, coll, ((r.target, r.via) for r in refs), cites) != snap["faces"][address]:
             return None
     urls = Urls(content.config.base_url)
-    pages = _pages(site, snap, edited)
+    pages = _pages(site, parts)
     order: dict[str, Sequence[Record]] = {  # the index pages to render need only their own rows
         name: _Window(len(snap["order"][name]), [(i, records[a]) for i, a in places]) for name, places in listed.items()
     }
@@ -228,21 +229,24 @@ def _load(project: Path, token: str) -> dict[str, Any] | None:
     return snap if len(snap) == len(SECTIONS) and snap["token"] == token else None
 
 
-def _listed(snap: dict[str, Any], edited: list[str]) -> dict[str, list[tuple[int, str]]] | None:
-    """Each collection's records on the index pages that list an edited record, with their places in its order."""
+def _listed(snap: dict[str, Any], edited: list[str]) -> tuple[dict[str, list[tuple[int, str]]], dict[str, int]] | None:
+    """Each collection's records on the index pages that list an edited record, with their places in its order; and
+    the index page (its part) that lists each edited record."""
     listed: dict[str, dict[int, str]] = {}
+    parts: dict[str, int] = {}
     for address in edited:
         name = address.split("/")[0]
         order: list[str] = snap["order"].get(name, [])
         if address not in order:
             return None
         size: int = snap["sizes"][name]
-        first = order.index(address) // size * size if size > 0 else 0
+        parts[address] = order.index(address) // size if size > 0 else 0
+        first = parts[address] * size
         page = order[first : first + size] if size > 0 else order
         if len(page) > MOST_LISTED:
             return None
         listed.setdefault(name, {}).update(enumerate(page, first))
-    return {name: sorted(places.items()) for name, places in listed.items()}
+    return {name: sorted(places.items()) for name, places in listed.items()}, parts
 
 
 def _partial_tree(where: Layout, listing: Listing, owners: dict[str, str], needed: set[str]) -> Tree | None:
@@ -269,15 +273,13 @@ def _site(content: Content, snap: dict[str, Any], edited: list[str]) -> Site:
     return site
 
 
-def _pages(site: Site, snap: dict[str, Any], edited: list[str]) -> list[Page]:
-    """The edited records' pages and the index pages that list them, as `plan_pages` plans them."""
+def _pages(site: Site, parts: dict[str, int]) -> list[Page]:
+    """The edited records' pages and the index pages (`parts`) that list them, as `plan_pages` plans them."""
     pages: dict[str, Page] = {}
-    for address in edited:
+    for address, part in parts.items():
         name = address.split("/")[0]
         coll = site.content.config.collection(name)
         assert coll is not None
-        size = snap["sizes"][name]
-        part = snap["order"][name].index(address) // size if size > 0 else 0
         for page in (
             Page(index_path(name, part), "collection.html", "collection", name, part),
             Page(site.targets[address].path, coll.template, "record", address),

@@ -57,6 +57,17 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def cold_build(project: Path, tmp_path: Path) -> dict[str, bytes]:
+    """What a cold build (no search index) of a copy of `project` (without its output and cache) makes."""
+    from site_builder.build import build
+
+    cold = tmp_path / "cold"
+    shutil.rmtree(cold, ignore_errors=True)
+    shutil.copytree(project, cold, ignore=shutil.ignore_patterns("_site", ".site-builder-cache"))
+    build(cold, cold / "_site", search=False)
+    return read_tree(cold / "_site")
+
+
 def read_tree(out: Path) -> dict[str, bytes]:
     """Every file below `out`, keyed by relative path."""
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}

@@ -5,7 +5,6 @@ its output is a cold build's, byte for byte."""
 from __future__ import annotations
 
 import marshal
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from site_builder.errors import BuildFailed
 from site_builder.output import MARKER
 from site_builder.record_edits import SECTIONS, SNAPSHOT
 
-from .conftest import edit, read_tree
+from .conftest import cold_build, edit, read_tree
 
 ALPHA, BETA = "content/companies/alpha.yaml", "content/companies/beta.yaml"
 CAP = "content/policies/cap.yaml"
@@ -53,14 +52,6 @@ ASIDE: dict[str, Callable[[Path], None]] = {  # edits that change what other pag
 }
 
 
-def _cold(project: Path, tmp_path: Path) -> dict[str, bytes]:
-    cold = tmp_path / "cold"
-    shutil.rmtree(cold, ignore_errors=True)
-    shutil.copytree(project, cold, ignore=shutil.ignore_patterns("_site", CACHE_DIR))
-    build(cold, cold / "_site", search=False)
-    return read_tree(cold / "_site")
-
-
 @pytest.mark.parametrize("name", [*(f"quick: {k}" for k in QUICK), *(f"aside: {k}" for k in ASIDE)])
 def test_a_fresh_build_after_a_record_edit_equals_a_cold_build(project: Path, tmp_path: Path, name: str) -> None:
     out = project / "_site"
@@ -72,7 +63,7 @@ def test_a_fresh_build_after_a_record_edit_equals_a_cold_build(project: Path, tm
     after = read_tree(out)
     assert after != before, name  # the edit shows
     assert (again.quick == "records") == (kind == "quick"), name
-    assert after == _cold(project, tmp_path), name
+    assert after == cold_build(project, tmp_path), name
     if kind == "quick":  # its pages and its index pages, its JSON, its collection's JSON and CSV, the dataset
         changed = {f for f in after if after[f] != before.get(f)} - {MARKER}
         assert changed <= {f for f in after if f.startswith(("companies/", "rules/", "policies/", "data/"))}, changed
@@ -114,7 +105,7 @@ def test_edits_chain_through_both_quick_paths_and_back(project: Path, tmp_path: 
     for n, (path, step) in enumerate(steps):
         step()
         assert build(project, out, search=False).quick == path, n
-        assert read_tree(out) == _cold(project, tmp_path), n
+        assert read_tree(out) == cold_build(project, tmp_path), n
     assert read_tree(out) == first
 
 
@@ -152,7 +143,7 @@ def test_a_missing_wrong_or_foreign_snapshot_means_a_full_build(project: Path, t
     (project / CACHE_DIR / SNAPSHOT).write_bytes(damage)
     edit(project / BETA, "kind: battery maker", "kind: cell maker")
     assert not build(project, out, search=False).quick
-    assert read_tree(out) == _cold(project, tmp_path)
+    assert read_tree(out) == cold_build(project, tmp_path)
 
 
 def test_a_download_changed_by_hand_means_a_full_build(project: Path, tmp_path: Path) -> None:
@@ -162,7 +153,7 @@ def test_a_download_changed_by_hand_means_a_full_build(project: Path, tmp_path: 
     own.write_bytes(own.read_bytes().replace(b"battery maker", b"battery-maker"))
     edit(project / BETA, "kind: battery maker", "kind: cell maker")
     assert not build(project, out, search=False).quick
-    assert read_tree(out) == _cold(project, tmp_path)
+    assert read_tree(out) == cold_build(project, tmp_path)
 
 
 def test_a_bad_edit_is_reported_by_the_full_build_and_the_output_stays(project: Path) -> None:

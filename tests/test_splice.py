@@ -14,7 +14,7 @@ from site_builder.build import build
 from site_builder.cache import CACHE_DIR, NOTES
 from site_builder.errors import BuildFailed
 
-from .conftest import edit, read_tree
+from .conftest import cold_build, edit, read_tree
 from .test_incremental import EDITS
 
 ALPHA, BETA = "content/companies/alpha.md", "content/companies/beta.md"
@@ -44,14 +44,6 @@ ASIDE: dict[str, Callable[[Path], None]] = {  # prose edits it must leave to the
 CASES = {**{f"quick: {k}": v for k, v in QUICK.items()}, **{f"aside: {k}": v for k, v in ASIDE.items()}, **EDITS}
 
 
-def _cold(project: Path, tmp_path: Path) -> dict[str, bytes]:
-    cold = tmp_path / "cold"
-    shutil.rmtree(cold, ignore_errors=True)
-    shutil.copytree(project, cold, ignore=shutil.ignore_patterns("_site", CACHE_DIR))
-    build(cold, cold / "_site", search=False)
-    return read_tree(cold / "_site")
-
-
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_fresh_build_after_an_edit_equals_a_cold_build(project: Path, tmp_path: Path, name: str) -> None:
     out = project / "_site"
@@ -61,7 +53,7 @@ def test_a_fresh_build_after_an_edit_equals_a_cold_build(project: Path, tmp_path
     assert (again.quick == "prose") == (name.startswith("quick") or name == "record text"), name
     if again.quick == "prose":
         assert again.rendered == 1
-    assert read_tree(out) == _cold(project, tmp_path), name
+    assert read_tree(out) == cold_build(project, tmp_path), name
 
 
 def test_quick_builds_chain_and_a_full_one_after_them_agrees(project: Path, tmp_path: Path) -> None:
@@ -72,13 +64,13 @@ def test_quick_builds_chain_and_a_full_one_after_them_agrees(project: Path, tmp_
         again = build(project, out, search=False)
         assert again.quick == "prose" and again.rendered == 1, k
         assert f"Beta{k} supplies".encode() in (out / "companies/beta/index.html").read_bytes()
-    assert read_tree(out) == _cold(project, tmp_path)
+    assert read_tree(out) == cold_build(project, tmp_path)
     edit(project / "content/companies/beta.yaml", "kind: battery maker", "kind: cell maker")
     assert build(project, out, search=False).quick != "prose"
-    assert read_tree(out) == _cold(project, tmp_path)
+    assert read_tree(out) == cold_build(project, tmp_path)
     edit(project / BETA, "Beta2 ", "Beta ")  # back to the first text: quick again, from the full build's notes
     assert build(project, out, search=False).quick == "prose"
-    assert read_tree(out) == _cold(project, tmp_path)
+    assert read_tree(out) == cold_build(project, tmp_path)
 
 
 def test_the_notes_are_what_a_quick_build_uses(project: Path) -> None:
@@ -112,7 +104,7 @@ def test_a_template_that_reads_the_prose_elsewhere_has_no_quick_path(project: Pa
     build(project, out, search=False)
     edit(project / BETA, "Beta supplies", "Beta now supplies")
     assert build(project, out, search=False).quick != "prose"
-    assert read_tree(out) == _cold(project, tmp_path)
+    assert read_tree(out) == cold_build(project, tmp_path)
 
 
 def test_a_page_changed_by_hand_in_the_output_is_made_by_the_full_build(project: Path, tmp_path: Path) -> None:
@@ -122,7 +114,7 @@ def test_a_page_changed_by_hand_in_the_output_is_made_by_the_full_build(project:
     page.write_bytes(page.read_bytes().replace(b"Beta supplies", b"Beta supplied"))
     edit(project / BETA, "Beta supplies", "Beta now supplies")
     assert build(project, out, search=False).quick != "prose"
-    assert read_tree(out) == _cold(project, tmp_path)
+    assert read_tree(out) == cold_build(project, tmp_path)
 
 
 def _french_with_a_minor_heading(project: Path) -> None:
@@ -154,7 +146,7 @@ def test_prose_shown_by_a_translation_of_its_fields_alone_is_made_anew_on_both_p
     edit(project / ALPHA, "It is a maker", "It is a large maker")
     build(project, out, search=False)
     assert b"It is a large maker" in (out / "fr/companies/alpha/index.html").read_bytes()
-    assert read_tree(out) == _cold(project, tmp_path)
+    assert read_tree(out) == cold_build(project, tmp_path)
 
 
 @pytest.mark.parametrize("name", list(IN_TWO_LANGUAGES))
@@ -166,7 +158,7 @@ def test_a_site_in_two_languages_splices_every_page_that_shows_the_prose(project
     change(project)
     again = build(project, out, search=False)
     assert (again.quick == "prose", again.rendered if again.quick else 0) == (bool(quick), quick), name
-    assert read_tree(out) == _cold(project, tmp_path), name
+    assert read_tree(out) == cold_build(project, tmp_path), name
 
 
 def test_a_quick_edit_that_breaks_the_text_is_reported_and_the_site_kept(project: Path) -> None:
@@ -201,7 +193,7 @@ def test_a_content_folder_elsewhere_takes_the_quick_path_too(project: Path, tmp_
     again = build(project, out, search=False, content_dir=story)
     assert again.quick and b"Beta now supplies" in (out / "companies/beta/index.html").read_bytes()
     shutil.move(story, project / "content")
-    assert read_tree(out) == _cold(project, tmp_path)
+    assert read_tree(out) == cold_build(project, tmp_path)
 
 
 def test_notes_a_stopped_build_left_half_written_are_deleted(project: Path) -> None:
