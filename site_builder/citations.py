@@ -24,11 +24,16 @@ class Citations:
         self.sources, self.flag = sources, flag
         self.refs: dict[str, Reference] = {}
 
-    def cite(self, source_id: str) -> str:
-        """The HTML of one citation of `source_id`: its number, linked to the reference."""
+    def number(self, source_id: str) -> Reference:
+        """The reference of `source_id`, numbered when first met."""
         ref = self.refs.get(source_id)
         if ref is None:
             ref = self.refs[source_id] = Reference(len(self.refs) + 1, self.sources[source_id])
+        return ref
+
+    def cite(self, source_id: str) -> str:
+        """The HTML of one citation of `source_id`: its number, linked to the reference."""
+        ref = self.number(source_id)
         anchor = f"cite-{ref.number}-{len(ref.backrefs) + 1}"
         ref.backrefs.append(anchor)
         # The word joiner (U+2060) keeps a citation on the line of the word or citation before it: without it a phone
@@ -43,9 +48,11 @@ class Citations:
         return "weak" if weak else ""
 
     def html(self, source_ids: Sequence[str], status: str = "") -> str:
-        """The citation numbers of one fact (or one citation in the text), then its marker, if it earns one."""
+        """The citation numbers of one fact (or one citation in the text) in ascending order, [1][2][4], not as they
+        were listed, [2][4][1] (new sources are numbered in the order listed); then its marker, if it earns one."""
         marker = self.status(source_ids, status)
-        return "".join(self.cite(s) for s in source_ids) + (self.flag(marker) if marker else "")
+        ordered = sorted(source_ids, key=lambda s: self.number(s).number)
+        return "".join(self.cite(s) for s in ordered) + (self.flag(marker) if marker else "")
 
     def references(self) -> list[Reference]:
         """The page's references in number order."""

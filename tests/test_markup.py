@@ -133,6 +133,18 @@ def test_a_citation_cannot_start_a_line() -> None:
     assert ">\u2060[1]</a></sup>" in citations.cite("s1")
 
 
+def test_a_cluster_of_citations_reads_in_ascending_order() -> None:
+    """Sources cited earlier on the page keep their numbers; a cluster shows them in order, [1][2][3], not [2][3][1]."""
+    from site_builder.citations import Citations
+    from site_builder.content import Item
+
+    citations = Citations({s: Item({"id": s, "title": s}, "content/sources.yaml") for s in ("s1", "s2", "s3")}, str)
+    citations.html(["s2"])
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]</a>", citations.html(["s3", "s1", "s2"]))]
+    assert numbers == [1, 2, 3]  # s2 is 1, then s3 2 and s1 3, as listed
+    assert [r.source.get("id") for r in citations.references()] == ["s2", "s3", "s1"]
+
+
 def test_a_code_span_never_crosses_a_blank_line() -> None:
     """Found by the fuzzer: a lone backtick hid a later link from scan(), which Markdown then rendered."""
     text = "`## History\n\nWith [[`companies/beta]] and [@s1]."
