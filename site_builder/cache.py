@@ -39,6 +39,7 @@ from typing import Any, BinaryIO
 
 from . import __version__
 from .content import Fact, Item, ParsedRecord, Record, RecordJob
+from .schema import schema_problems
 from .theme import theme_files
 from .tree import Layout, Listing, input_paths, layout
 from .yamlfile import Located
@@ -384,6 +385,7 @@ def read_notes(project: Path, key: str | None) -> Iterator[Note]:
 
 
 PARSED = "parsed.bin"
+PARSED_DATA = "parsed-data.bin"
 FORMAT = 2  # the layout of an entry; an older file is ignored
 
 
@@ -442,6 +444,19 @@ class RecordStore:
         """Remember a data file whose every entry parsed without a problem."""
         self._use(_items_key(name, data, schema_json), lambda: ([i.data for i in items], [i.rank for i in items]))
 
+    def schema_problems(self, schema: dict[str, Any]) -> list[str]:
+        """What is wrong with a collection's schema (schema.schema_problems); a schema found sound before is not
+        checked again (the check imports jsonschema and reads its metaschema: a tenth of a second)."""
+        text = json.dumps(schema, sort_keys=True)
+        key = "schema:" + hashlib.blake2b(f"{engine_digest()}\0{text}".encode(), digest_size=20).hexdigest()
+        if key in self.entries:
+            self._use(key, lambda: True)
+            return []
+        problems = schema_problems(schema)
+        if not problems:
+            self._use(key, lambda: True)
+        return problems
+
     def _use(self, key: str, make: Any) -> None:
         if key in self.entries:
             self.used[key] = self.entries[key]
@@ -460,21 +475,28 @@ def _items_key(name: str, data: bytes, schema_json: str) -> str:
     return "items:" + h.hexdigest()
 
 
-def load_parsed(project: Path) -> RecordStore:
-    """The parsed content an earlier build kept (none when unreadable or from another format)."""
-    try:
-        data = marshal.loads((project / CACHE_DIR / PARSED).read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        data = None
-    ok = isinstance(data, tuple) and len(data) == 2 and data[0] == FORMAT and isinstance(data[1], dict)
-    return RecordStore(data[1] if ok else {})
+def load_parsed(project: Path, records: bool = True) -> RecordStore:
+    """The parsed content an earlier build kept (none when unreadable or from another format): the data files'
+    entries and the schemas found sound, and (unless not `records`) the records."""
+    entries: dict[str, Any] = {}
+    for name in (PARSED_DATA, PARSED) if records else (PARSED_DATA,):
+        try:
+            data = marshal.loads((project / CACHE_DIR / name).read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            continue
+        if isinstance(data, tuple) and len(data) == 2 and data[0] == FORMAT and isinstance(data[1], dict):
+            entries.update(data[1])
+    return RecordStore(entries)
 
 
 def save_parsed(project: Path, store: RecordStore) -> None:
-    """Write the entries this build used, when they differ from what was read."""
+    """Write the entries this build used, when they differ from what was read: the data files' and schemas' apart
+    from the records' (megabytes a quick build need not read)."""
     if not store.changed and store.used.keys() == store.entries.keys():
         return
-    _write(project / CACHE_DIR, PARSED, (FORMAT, store.used))
+    data = {k: v for k, v in store.used.items() if k.startswith(("items:", "schema:"))}
+    _write(project / CACHE_DIR, PARSED_DATA, (FORMAT, data))
+    _write(project / CACHE_DIR, PARSED, (FORMAT, {k: v for k, v in store.used.items() if k not in data}))
 
 
 def _entry(record: Record) -> dict[str, Any]:

@@ -277,7 +277,7 @@ def parse_content(
     translated = {n: files.pop(n) for n in list(files) if language_suffix(n, prefixes)}  # read by translations.py
     schema_map, schema_files = {}, {}
     for coll in config.collections:
-        loaded = _load_schema(files, coll, errors)
+        loaded = _load_schema(files, coll, errors, store)
         if loaded is not None:
             schema_map[coll.name], schema_files[coll.name] = loaded, coll.schema_file
     broken_sources: set[str] = set()
@@ -330,7 +330,9 @@ def _load(files: dict[str, bytes], name: str, errors: list[SiteError], required:
         return None
 
 
-def _load_schema(files: dict[str, bytes], coll: Collection, errors: list[SiteError]) -> dict[str, Any] | None:
+def _load_schema(
+    files: dict[str, bytes], coll: Collection, errors: list[SiteError], store: RecordStore | None = None
+) -> dict[str, Any] | None:
     doc = _load(files, coll.schema_file, errors)
     path = f"content/{coll.schema_file}"
     if doc is None:
@@ -346,7 +348,7 @@ def _load_schema(files: dict[str, bytes], coll: Collection, errors: list[SiteErr
     if not isinstance(doc.value, dict):
         errors.append(SiteError(path, "a schema must be a mapping", "start with 'type: object' and 'properties:'"))
         return None
-    problems = schemas.schema_problems(doc.value)
+    problems = store.schema_problems(doc.value) if store is not None else schemas.schema_problems(doc.value)
     errors.extend(SiteError(path, p, "see the JSON Schema reference") for p in problems)
     return None if problems else schemas.record_schema(doc.value)
 

@@ -181,7 +181,8 @@ def rebuild(
     tree = _partial_tree(where, listing, owners, {a for places in listed.values() for _, a in places})
     if tree is None:
         return None
-    content, problems = parse_content(tree, base_url, store=load_parsed(project))  # the cache is read, not rewritten
+    store = load_parsed(project, records=False)  # the data files' entries (the records are few): read, not rewritten
+    content, problems = parse_content(tree, base_url, store=store)
     if content is None or problems:
         return None
     site = _site(content, snap, edited)
@@ -265,7 +266,7 @@ def _partial_tree(where: Layout, listing: Listing, owners: dict[str, str], neede
 
 def _site(content: Content, snap: dict[str, Any], edited: list[str]) -> Site:
     """The site as the snapshot knows it, with the content read now: enough for the edited records' pages."""
-    targets = {a: Target(path, title) for a, (path, title) in snap["targets"].items()}
+    targets = _Targets(snap["targets"])
     wanted = set(edited)
     refs = [Ref(*r) for r in snap["refs"] if r[1].split("#")[0] in wanted]  # their backlinks
     site = Site(content, targets, refs, data_pages=snap["data_pages"])
@@ -286,6 +287,28 @@ def _pages(site: Site, parts: dict[str, int]) -> list[Page]:
         ):
             pages.setdefault(output_file(page.path), page)
     return list(pages.values())
+
+
+class _Targets(dict[str, Target]):
+    """Every address's target, made when first looked up: the pages to render look up a few of 36,000."""
+
+    def __init__(self, plain: dict[str, tuple[str, str]]) -> None:
+        super().__init__()
+        self.plain = plain
+
+    def __missing__(self, address: str) -> Target:
+        path, title = self.plain[address]
+        target = self[address] = Target(path, title)
+        return target
+
+    def __contains__(self, address: object) -> bool:
+        return address in self.plain
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.plain)
+
+    def __len__(self) -> int:
+        return len(self.plain)
 
 
 class _Window(Sequence[Record]):

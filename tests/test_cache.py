@@ -12,7 +12,7 @@ import pytest
 
 from site_builder import cache
 from site_builder.build import build
-from site_builder.cache import CACHE_DIR, FORMAT, MANIFEST, PARSED
+from site_builder.cache import CACHE_DIR, FORMAT, MANIFEST, PARSED, PARSED_DATA
 from site_builder.record_edits import SNAPSHOT
 
 from .conftest import edit, read_tree, run_cli
@@ -105,17 +105,22 @@ def test_warnings_are_repeated_when_nothing_changed(project: Path) -> None:
 
 
 def _parsed_cache(project: Path) -> dict[str, Any]:
-    version, data = marshal.loads((project / CACHE_DIR / PARSED).read_bytes())
-    assert version == FORMAT and isinstance(data, dict)
-    return data
+    """The parsed cache's entries: the records' and the data files' (kept in two files)."""
+    entries = {}
+    for name in (PARSED_DATA, PARSED):
+        version, data = marshal.loads((project / CACHE_DIR / name).read_bytes())
+        assert version == FORMAT and isinstance(data, dict)
+        entries |= data
+    return entries
 
 
 def _records_cache(project: Path) -> dict[str, Any]:
-    return {k: v for k, v in _parsed_cache(project).items() if not k.startswith("items:")}
+    return {k: v for k, v in _parsed_cache(project).items() if not k.startswith(("items:", "schema:"))}
 
 
 def _write_parsed_cache(project: Path, entries: dict[str, Any]) -> None:
     (project / CACHE_DIR / PARSED).write_bytes(marshal.dumps((FORMAT, entries)))
+    (project / CACHE_DIR / PARSED_DATA).unlink()  # what the build reads is all in the one file
 
 
 def _no_snapshot(project: Path) -> None:
