@@ -5,7 +5,8 @@ from; a result whose key does not match is never used, and deleting the folder i
   (size, mtime) to its content hash, so an unchanged project is recognised from `stat` alone. The key also covers
   the theme's files, the engine's code, the build options and the git commit (page dates come from history).
   Every file here is `marshal` data: plain values, quick to read and write, and loading it cannot run code.
-- **Parsed content** (`parsed.bin`): each record, keyed by its fact file, its Markdown, its schema and the engine →
+- **Parsed content** (`parsed.bin`, and `parsed-data.bin` for the data files and the schemas found sound, which
+  a quick build reads without the records): each record, keyed by its fact file, its Markdown, its schema and the engine →
   its values, facts and the links and citations of its Markdown; each data file (sources, timeline, glossary,
   charts) and its schema → its entries and their reading order (the Unicode Collation Algorithm, the slowest part
   of reading sources, is not run again). Only what parsed without a problem is kept (a problem is always worked

@@ -237,13 +237,22 @@ def test_a_one_edit_build_killed_at_every_step_is_finished_or_undone(
     assert journal(out) == []
 
 
-def test_a_quick_prose_build_killed_at_every_step_leaves_a_site_and_a_cache_the_next_build_can_trust(
-    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+QUICK_EDITS = {  # quick path -> the file edited, and how
+    "prose": ("content/companies/beta.md", b"Beta supplies", b"Beta now supplies"),
+    "records": ("content/companies/beta.yaml", b"kind: battery maker", b"kind: cell maker"),
+}
+
+
+@pytest.mark.parametrize("path", list(QUICK_EDITS))
+def test_a_quick_build_killed_at_every_step_leaves_a_site_and_a_cache_the_next_build_can_trust(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str
 ) -> None:
-    """The quick path (splice.py) writes the page through the journal, then the cache's pages and notes: killed at
-    each of those steps, the output is the old site or the new one, and the next build makes the new one exactly."""
-    out, md = tmp_path / "site", project / "content/companies/beta.md"
-    texts = {"A": md.read_bytes(), "A1": md.read_bytes().replace(b"Beta supplies", b"Beta now supplies")}
+    """A quick path (splice.py, record_edits.py) writes the pages through the journal, then the cache's pages and
+    notes: killed at each of those steps, the output is the old site or the new one, and the next build makes the
+    new one exactly."""
+    name, old, new = QUICK_EDITS[path]
+    out, md = tmp_path / "site", project / name
+    texts = {"A": md.read_bytes(), "A1": md.read_bytes().replace(old, new)}
     refs = {}
     for name, text in texts.items():
         md.write_bytes(text)
@@ -254,7 +263,7 @@ def test_a_quick_prose_build_killed_at_every_step_leaves_a_site_and_a_cache_the_
     md.write_bytes(texts["A"])
     build(project, out, search=False, workers=1)
     md.write_bytes(texts["A1"])
-    assert build(project, out, search=False, workers=1).quick  # the edit the children make takes the quick path
+    assert build(project, out, search=False, workers=1).quick == path  # the edit the children make takes it
     fork = multiprocessing.get_context("fork")
     outcomes: Counter[str] = Counter()
     for step in range(100):
@@ -275,7 +284,7 @@ def test_a_quick_prose_build_killed_at_every_step_leaves_a_site_and_a_cache_the_
             break
     assert child.exitcode == 0, "the build never finished"
     with capsys.disabled():
-        print(f"\nquick prose build killed at each of {step} steps: {dict(outcomes)}")
+        print(f"\nquick build ({path}) killed at each of {step} steps: {dict(outcomes)}")
     assert outcomes["killed, old site"] >= 1 and outcomes["killed, new site"] >= 2, outcomes
 
 
