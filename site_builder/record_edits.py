@@ -59,7 +59,7 @@ MOST = 50  # records the quick path takes on at once; more is a full build's wor
 MOST_LISTED = 1000  # records an index page may list for it (a collection with `page_size: 0` lists them all)
 
 
-SECTIONS = ("token", "base", "files", "owners", "faces", "targets", "refs", "order", "stored", "sizes", "dates", "data_pages")
+SECTIONS = ("token", "base", "files", "faces", "targets", "refs", "order", "stored", "sizes", "dates", "data_pages")
 
 
 class Snapshot(Records):
@@ -84,13 +84,6 @@ def _sections(site: Site, key: Key, hashes: bytes) -> Iterator[bytes]:
     yield marshal.dumps(key.value)
     yield marshal.dumps(key.base)
     yield hashes
-    owners: dict[str, str] = {}
-    for r in content.all_records():
-        owners[r.yaml_path] = r.address
-        if r.md_path:
-            owners[r.md_path] = r.address
-    yield marshal.dumps(owners)
-    del owners
     yield marshal.dumps(_faces(site))
     yield marshal.dumps({a: (t.path, t.title) for a, t in site.targets.items()})
     yield marshal.dumps([(r.source, r.target, r.via) for r in site.refs])
@@ -165,20 +158,20 @@ def rebuild(
         return None
     now = {**key.facts, **key.prose}
     then: dict[str, str] = snap["files"]
-    owners: dict[str, str] = snap["owners"]
+    faces: dict[str, str] = snap["faces"]
     if now.keys() != then.keys():
         return None
-    changed = [f for f, h in now.items() if then[f] != h]
-    if any(f not in owners for f in changed):
+    owners = {f: _owner(f, faces) for f, h in now.items() if then[f] != h}  # each changed file's record
+    if None in owners.values():
         return None
-    edited = sorted({owners[f] for f in changed} | set(previous.touched))
-    if not edited or len(edited) > MOST or any(w[0] in owners and owners[w[0]] in edited for w in stamp.warnings):
+    edited = sorted({a for a in owners.values() if a} | set(previous.touched))
+    if not edited or len(edited) > MOST or any(_owner(w[0], faces) in edited for w in stamp.warnings):
         return None
     found = _listed(snap, edited)
     if found is None:
         return None
     listed, parts = found
-    tree = _partial_tree(where, listing, owners, {a for places in listed.values() for _, a in places})
+    tree = _partial_tree(where, listing, faces, {a for places in listed.values() for _, a in places})
     if tree is None:
         return None
     store = load_parsed(project, records=False)  # the data files' entries (the records are few): read, not rewritten
@@ -230,6 +223,13 @@ def _load(project: Path, token: str) -> dict[str, Any] | None:
     return snap if len(snap) == len(SECTIONS) and snap["token"] == token else None
 
 
+def _owner(name: str, records: dict[str, str]) -> str | None:
+    """The record (by address) whose file `name` is, if it is one's: content/<collection>/<slug>.yaml or .md is the
+    record <collection>/<slug>'s."""
+    address = name.removeprefix("content/").rpartition(".")[0]
+    return address if address in records else None
+
+
 def _listed(snap: dict[str, Any], edited: list[str]) -> tuple[dict[str, list[tuple[int, str]]], dict[str, int]] | None:
     """Each collection's records on the index pages that list an edited record, with their places in its order; and
     the index page (its part) that lists each edited record."""
@@ -250,12 +250,12 @@ def _listed(snap: dict[str, Any], edited: list[str]) -> tuple[dict[str, list[tup
     return {name: sorted(places.items()) for name, places in listed.items()}, parts
 
 
-def _partial_tree(where: Layout, listing: Listing, owners: dict[str, str], needed: set[str]) -> Tree | None:
+def _partial_tree(where: Layout, listing: Listing, records: dict[str, str], needed: set[str]) -> Tree | None:
     """The input files the edited records' pages are made from: every content file and template but the records'
     own, and the files of the records in `needed`. None when one of them is not a plain file any longer."""
     files: dict[str, bytes] = {}
     for rel, _, _, _ in listing:
-        if rel in files or rel.startswith("static/") or (rel in owners and owners[rel] not in needed):
+        if rel in files or rel.startswith("static/") or _owner(rel, records) not in (None, *needed):
             continue
         data = read_one(where, rel)
         if data is None:
@@ -374,7 +374,8 @@ def _replace(data: bytes, old: bytes, new: bytes) -> bytes | None:
     start = data.find(old)
     if start < 0 or data.find(old, start + 1) >= 0:
         return None
-    return data[:start] + new + data[start + len(old) :]
+    view = memoryview(data)  # slices without copies: the dataset is megabytes
+    return b"".join((view[:start], new, view[start + len(old) :]))
 
 
 def _replace_row(data: bytes, start: bytes, end: bytes, row: bytes) -> bytes | None:
@@ -384,7 +385,8 @@ def _replace_row(data: bytes, start: bytes, end: bytes, row: bytes) -> bytes | N
         return None
     first = data.find(start) + 1  # past the newline before the row
     after = data.find(end) + 1 if end else len(data)  # past the row's own newline
-    return data[:first] + row + data[after:] if first < after else None
+    view = memoryview(data)
+    return b"".join((view[:first], row, view[after:])) if first < after else None
 
 
 def _csv_bounds(site: Site, urls: Urls, stored: list[str], address: str) -> tuple[bytes, bytes]:
