@@ -255,7 +255,10 @@ def _partial_tree(where: Layout, listing: Listing, records: dict[str, str], need
     own, and the files of the records in `needed`. None when one of them is not a plain file any longer."""
     files: dict[str, bytes] = {}
     for rel, _, _, _ in listing:
-        if rel in files or rel.startswith("static/") or _owner(rel, records) not in (None, *needed):
+        if rel in files or rel.startswith("static/"):
+            continue
+        owner = _owner(rel, records) if rel.count("/") == 2 else None  # only content/<collection>/<slug>.* is one's
+        if owner is not None and owner not in needed:
             continue
         data = read_one(where, rel)
         if data is None:

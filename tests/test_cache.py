@@ -125,7 +125,7 @@ def _write_parsed_cache(project: Path, entries: dict[str, Any]) -> None:
 
 def _no_snapshot(project: Path) -> None:
     """Without the snapshot of the last full build, a fact edit is the full build's to make."""
-    (project / CACHE_DIR / SNAPSHOT).unlink()
+    (project / CACHE_DIR / SNAPSHOT).unlink(missing_ok=True)
 
 
 def _fresh_build_equals_a_cold_one(project: Path, tmp_path: Path) -> None:
@@ -172,6 +172,7 @@ def test_a_wrong_or_foreign_records_cache_is_never_used(project: Path, tmp_path:
         md.write_text(
             md.read_text(encoding="utf-8") + f"\nSee [[companies/alpha]] ({n}).\n", encoding="utf-8"
         )  # a new link: the full build runs
+        _no_snapshot(project)  # (and not record_edits.py's quick path, which reads no records' cache)
         _fresh_build_equals_a_cold_one(project, tmp_path)
 
 
@@ -249,11 +250,13 @@ def _pieces(project: Path) -> dict[str, cache.Piece]:
     return cache._load_pieces(project / CACHE_DIR / cache.PIECES)
 
 
+def _framed(*records: object) -> bytes:
+    """A cache file of records (cache.Records), the header first."""
+    return b"".join(cache.framed(marshal.dumps(r)) for r in records)
+
+
 def _write_pieces(project: Path, pieces: dict[str, cache.Piece]) -> None:
-    with (project / CACHE_DIR / cache.PIECES).open("wb") as f:
-        marshal.dump(FORMAT, f)
-        for key, (text, row) in pieces.items():
-            marshal.dump((key, text, row), f)
+    (project / CACHE_DIR / cache.PIECES).write_bytes(_framed(FORMAT, *((key, text, row) for key, (text, row) in pieces.items())))
 
 
 def test_after_a_fact_edit_only_that_records_download_piece_is_made_again(project: Path, tmp_path: Path) -> None:
@@ -295,14 +298,17 @@ def test_a_wrong_or_foreign_pieces_cache_is_never_used(project: Path, tmp_path: 
     for n, garbage in enumerate(
         [
             b"not marshal",
-            marshal.dumps(FORMAT - 1) + b"".join(marshal.dumps((k, *p)) for k, p in pieces.items()),
-            marshal.dumps(FORMAT) + b"".join(marshal.dumps((k, 7, p[1])) for k, p in pieces.items()),
-            marshal.dumps(FORMAT) + b"".join(marshal.dumps((k, *p)) for k, p in pieces.items())[:-9],  # cut short
-            marshal.dumps(FORMAT) + marshal.dumps([1, 2]),
+            _framed(FORMAT - 1, *((k, *p) for k, p in pieces.items())),
+            _framed(FORMAT, *((k, 7, p[1]) for k, p in pieces.items())),
+            _framed(FORMAT, *((k, *p) for k, p in pieces.items()))[:-9],  # cut short
+            _framed(FORMAT, [1, 2]),
+            marshal.dumps(FORMAT) + b"".join(marshal.dumps((k, *p)) for k, p in pieces.items()),  # an older layout
+            b"\xff" * 16,  # a length no file has
         ]
     ):
         path.write_bytes(garbage)
         edit(yaml, "kind: battery maker" if n == 0 else f"kind: maker {n - 1}", f"kind: maker {n}")
+        _no_snapshot(project)  # the full build, which reads the pieces
         _fresh_build_equals_a_cold_one(project, tmp_path)
 
 

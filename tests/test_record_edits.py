@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.build import build
-from site_builder.cache import CACHE_DIR, FORMAT, read_blobs
+from site_builder.cache import CACHE_DIR, FORMAT, framed, read_blobs
 from site_builder.errors import BuildFailed
 from site_builder.output import MARKER
 from site_builder.record_edits import SECTIONS, SNAPSHOT
@@ -120,7 +120,7 @@ def test_the_snapshot_is_what_a_quick_build_reads(project: Path) -> None:
     targets = marshal.loads(sections[where])
     targets["companies/alpha"] = (targets["companies/alpha"][0], "Planted Alpha")
     sections[where] = marshal.dumps(targets)
-    path.write_bytes(marshal.dumps(FORMAT) + b"".join(len(b).to_bytes(8, "little") + b for b in sections))
+    path.write_bytes(b"".join(map(framed, [marshal.dumps(FORMAT), *sections])))
     edit(project / BETA, "kind: battery maker", "kind: cell maker")
     assert build(project, out, search=False).quick == "records"
     assert b"Planted Alpha" in (out / "companies/beta/index.html").read_bytes()
@@ -131,10 +131,10 @@ def test_the_snapshot_is_what_a_quick_build_reads(project: Path) -> None:
     [
         b"",
         b"not marshal",
-        marshal.dumps(FORMAT),
-        marshal.dumps(FORMAT) + (10).to_bytes(8, "little") + b"cut short",
-        marshal.dumps(FORMAT) + (15).to_bytes(8, "little") + marshal.dumps("another build"),
-        marshal.dumps(FORMAT - 1) + b"rest",
+        framed(marshal.dumps(FORMAT)),
+        framed(marshal.dumps(FORMAT)) + (10).to_bytes(8, "little") + b"cut short",
+        framed(marshal.dumps(FORMAT)) + framed(marshal.dumps("another build")),
+        framed(marshal.dumps(FORMAT - 1)) + b"rest",
     ],
 )
 def test_a_missing_wrong_or_foreign_snapshot_means_a_full_build(project: Path, tmp_path: Path, damage: bytes) -> None:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from site_builder.build import build
-from site_builder.cache import CACHE_DIR, NOTES
+from site_builder.cache import CACHE_DIR, FORMAT, NOTES, framed, read_records
 from site_builder.errors import BuildFailed
+from site_builder.output import read_stamp
 
 from .conftest import cold_build, edit, read_tree
 from .test_incremental import EDITS
@@ -78,21 +79,14 @@ def test_the_notes_are_what_a_quick_build_uses(project: Path) -> None:
     out = project / "_site"
     build(project, out, search=False)
     path = project / CACHE_DIR / NOTES
-    with open(path, "rb") as f:
-        header, notes = marshal.load(f), []
-        while True:
-            try:
-                notes.append(marshal.load(f))
-            except EOFError:
-                break
+    header = (FORMAT, read_stamp(out).key)  # type: ignore[union-attr]
+    notes = list(read_records(path, header))
     for i, (file, md, digest, blob) in enumerate(notes):
         if file == "companies/beta/index.html":
             edition, calls, *rest = marshal.loads(blob)
             calls = [(n, q, (a[0], "Planted Title") if n == "link" else a) for n, q, a in calls]
             notes[i] = (file, md, digest, marshal.dumps((edition, calls, *rest)))
-    with open(path, "wb") as f:
-        for value in (header, *notes):
-            marshal.dump(value, f)
+    path.write_bytes(b"".join(framed(marshal.dumps(value)) for value in (header, *notes)))
     edit(project / BETA, "Beta supplies", "Beta now supplies")
     assert build(project, out, search=False).quick == "prose"
     assert b">Planted Title</a>" in (out / "companies/beta/index.html").read_bytes()
