@@ -21,6 +21,7 @@ unless --keep is given. See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import datetime
 import hashlib
@@ -311,6 +312,9 @@ def freeze_engine(work: Path) -> str:
         for path in sorted((root / part).rglob("*")):
             if path.is_file():
                 digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    # Compiled as `pip install` compiles an installed package. Without .pyc files (a machine that sets
+    # PYTHONDONTWRITEBYTECODE, as this one does) every fresh process compiles the engine again: 0.05 s of each edit.
+    compileall.compile_dir(root / "site_builder", quiet=1)
     ENGINE["root"] = root
     return digest.hexdigest()[:12]
 
