@@ -111,7 +111,7 @@ def build_key(
     for rel, path, stat in input_paths(where, listing):  # a theme file, then the project's own of the same name, if any
         size, mtime = stat.st_size, stat.st_mtime_ns
         entry = old.get(path)
-        if type(entry) is list and len(entry) == 3 and entry[:2] == [size, mtime] and type(entry[2]) is str:
+        if type(entry) is list and len(entry) == 3 and entry[0] == size and entry[1] == mtime and type(entry[2]) is str:
             content_hash = entry[2]
         elif os.path.isfile(path):
             content_hash, fresh = hashlib.sha256(Path(path).read_bytes()).hexdigest(), fresh + 1
@@ -120,11 +120,12 @@ def build_key(
         manifest[path] = [size, mtime, content_hash]
         line = f"{rel}\0{content_hash}\n".encode()
         whole.update(line)
-        if PROSE.fullmatch(rel):
+        record = rel.startswith("content/") and rel.count("/") == 2  # where a record's files may be
+        if record and PROSE.fullmatch(rel):
             prose[rel] = content_hash
             continue
         rest.update(line)
-        if FACTS.fullmatch(rel):
+        if record and FACTS.fullmatch(rel):
             facts[rel] = content_hash
         else:
             base.update(line)

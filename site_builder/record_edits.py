@@ -86,7 +86,11 @@ def _sections(site: Site, key: Key, hashes: bytes) -> Iterator[bytes]:
     yield hashes
     yield marshal.dumps(_faces(site))
     yield marshal.dumps({a: (t.path, t.title) for a, t in site.targets.items()})
-    yield marshal.dumps([(r.source, r.target, r.via) for r in site.refs])
+    incoming: dict[str, list[tuple[str, str, str]]] = {}  # each address's backlinks: the links to it
+    for r in site.refs:
+        incoming.setdefault(r.target.split("#")[0], []).append((r.source, r.target, r.via))
+    yield marshal.dumps(incoming)
+    del incoming
     collections = content.config.collections
     code = site.language.code
     yield marshal.dumps(
@@ -257,7 +261,7 @@ def _partial_tree(where: Layout, listing: Listing, records: dict[str, str], need
     for rel, _, _, _ in listing:
         if rel in files or rel.startswith("static/"):
             continue
-        owner = _owner(rel, records) if rel.count("/") == 2 else None  # only content/<collection>/<slug>.* is one's
+        owner = _owner(rel, records) if rel.startswith("content/") and rel.count("/") == 2 else None  # a record's?
         if owner is not None and owner not in needed:
             continue
         data = read_one(where, rel)
@@ -270,8 +274,7 @@ def _partial_tree(where: Layout, listing: Listing, records: dict[str, str], need
 def _site(content: Content, snap: dict[str, Any], edited: list[str]) -> Site:
     """The site as the snapshot knows it, with the content read now: enough for the edited records' pages."""
     targets = _Targets(snap["targets"])
-    wanted = set(edited)
-    refs = [Ref(*r) for r in snap["refs"] if r[1].split("#")[0] in wanted]  # their backlinks
+    refs = [Ref(*r) for address in edited for r in snap["refs"].get(address, [])]  # their backlinks
     site = Site(content, targets, refs, data_pages=snap["data_pages"])
     site.dates = snap["dates"]  # the snapshot's: its records' and collections' dates do not change
     return site
