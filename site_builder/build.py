@@ -155,7 +155,7 @@ def splice_prose(project: Path, where: Layout, out: Path, key: Key, stamp: Stamp
     save_pages(project, key.value, replace(previous, fingerprints=fingerprints))
     writer = NoteWriter(project, key.value)
     for note in notes:
-        writer.add(note)
+        writer.add_blob(note)
     writer.commit()
     return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], 0.0, rendered=len(files), quick="prose")
 

@@ -16,7 +16,8 @@ from; a result whose key does not match is never used, and deleting the folder i
   Both are trusted only for the output whose marker carries the same key.
 - **The snapshot** (`records.bin`): what the rest of the site reads of each record and the site around it, for
   the quick path of record edits (record_edits.py); trusted only for an output whose pages say they follow it.
-- **Compiled templates** (`templates/`): Jinja's own bytecode cache, each checked against its template's source.
+- **Compiled templates** (`templates/`): Jinja's own bytecode cache, each checked against its template's source, and
+  for each page template whether it shows `body` once (`body-once-*`, under a hash of the engine and every template).
 - **Download pieces** (`pieces.bin`): each record as it appears in its collection's JSON and CSV and in the
   dataset, keyed by its fact file, its address and URL, its schema and the engine; a fact edit makes one record's
   piece again, not 10,000 (downloads.py).
@@ -259,7 +260,7 @@ class Records:
             return
         self.add_blob(data)
 
-    def add_blob(self, data: bytes) -> None:
+    def add_blob(self, data: bytes | memoryview) -> None:
         """A record that is marshal data already."""
         if self.lost:
             return
@@ -318,7 +319,7 @@ class Records:
 MAX_RECORD = 1 << 40  # the longest record a `Records` file is read for
 
 
-def framed(data: bytes) -> bytes:
+def framed(data: bytes | memoryview) -> bytes:
     """One record of a `Records` file: its length, then its marshal data (read back whole, then unmarshalled:
     `marshal.load` from a file reads in small pieces, three times slower)."""
     return len(data).to_bytes(8, "little") + data
@@ -396,14 +397,19 @@ def _running(pid: int) -> bool:
     return True
 
 
-def read_notes(project: Path, key: str | None) -> Iterator[Note]:
-    """The notes the build with `key` left, one by one (none if the cache holds another build's)."""
-    if not key:
-        return
-    for note in read_records(project / CACHE_DIR / NOTES, (FORMAT, key)):
-        if not (isinstance(note, tuple) and len(note) == 4):
-            return
-        yield note
+def read_notes(project: Path, key: str | None) -> list[tuple[Note, memoryview]]:
+    """The notes the build with `key` left, each with its marshal data as the file holds it (a note kept as it was
+    is written again from that data, not made anew); none if the cache holds another build's or is damaged."""
+    found = []
+    try:
+        for data in read_blobs(project / CACHE_DIR / NOTES, (FORMAT, key)) if key else ():
+            note = marshal.loads(data)
+            if not (isinstance(note, tuple) and len(note) == 4):
+                return []
+            found.append((note, data))
+    except (ValueError, EOFError, TypeError):
+        return []
+    return found
 
 
 PARSED = "parsed.bin"

@@ -85,11 +85,13 @@ def _sections(site: Site, key: Key, hashes: bytes) -> Iterator[bytes]:
     yield marshal.dumps(key.base)
     yield hashes
     yield marshal.dumps(_faces(site))
-    yield marshal.dumps({a: (t.path, t.title) for a, t in site.targets.items()})
+    # Targets and backlinks are kept as each address's own marshal data: the quick path reads a few of 36,000
+    # (unmarshalled as tuples, these two sections took 40 ms of a fact edit's 500).
+    yield marshal.dumps({a: marshal.dumps((t.path, t.title)) for a, t in site.targets.items()})
     incoming: dict[str, list[tuple[str, str, str]]] = {}  # each address's backlinks: the links to it
     for r in site.refs:
         incoming.setdefault(r.target.split("#")[0], []).append((r.source, r.target, r.via))
-    yield marshal.dumps(incoming)
+    yield marshal.dumps({a: marshal.dumps(links) for a, links in incoming.items()})
     del incoming
     collections = content.config.collections
     code = site.language.code
@@ -274,7 +276,7 @@ def _partial_tree(where: Layout, listing: Listing, records: dict[str, str], need
 def _site(content: Content, snap: dict[str, Any], edited: list[str]) -> Site:
     """The site as the snapshot knows it, with the content read now: enough for the edited records' pages."""
     targets = _Targets(snap["targets"])
-    refs = [Ref(*r) for address in edited for r in snap["refs"].get(address, [])]  # their backlinks
+    refs = [Ref(*r) for address in edited for r in marshal.loads(snap["refs"].get(address, b"[]"))]  # their backlinks
     site = Site(content, targets, refs, data_pages=snap["data_pages"])
     site.dates = snap["dates"]  # the snapshot's: its records' and collections' dates do not change
     return site
@@ -298,12 +300,12 @@ def _pages(site: Site, parts: dict[str, int]) -> list[Page]:
 class _Targets(dict[str, Target]):
     """Every address's target, made when first looked up: the pages to render look up a few of 36,000."""
 
-    def __init__(self, plain: dict[str, tuple[str, str]]) -> None:
+    def __init__(self, plain: dict[str, bytes]) -> None:
         super().__init__()
-        self.plain = plain
+        self.plain = plain  # address -> its path and title, marshalled
 
     def __missing__(self, address: str) -> Target:
-        path, title = self.plain[address]
+        path, title = marshal.loads(self.plain[address])
         target = self[address] = Target(path, title)
         return target
 

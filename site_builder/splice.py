@@ -38,7 +38,7 @@ import jinja2
 from jinja2 import meta, nodes
 
 from . import markup
-from .cache import PROSE, Fingerprints, Key, Note, NoteWriter, Pages, read_notes
+from .cache import PROSE, Fingerprints, Key, NoteWriter, Pages, read_notes
 from .errors import SiteError
 from .markup import Hooks
 from .tree import Layout, read_one
@@ -84,9 +84,9 @@ class Woven:
     def finish(self, project: Path, output_key: str | None, kept: Set[str], files: dict[str, bytes]) -> None:
         """Add the notes of the pages kept from the last build, and the hash of each Markdown file (`files`, the
         input tree) that a page cannot splice or that no page shows; then put them in place."""
-        for note in read_notes(project, output_key):
+        for note, data in read_notes(project, output_key):
             if note[0] in kept:  # not rendered again: as its note says
-                self.writer.add(note)
+                self.writer.add_blob(data)
                 self.noted.add(note[1])
         for file, md in self.refused:
             if md in files:
@@ -179,12 +179,13 @@ class _Differs(Exception):
 
 def splice(
     project: Path, where: Layout, out: Path, key: Key, pages: Pages, output_key: str
-) -> tuple[dict[str, bytes], Fingerprints, list[Note]] | None:
-    """The record pages whose prose alone changed, made anew; their fingerprints and every note, for the next build.
-    None when anything else changed or the quick path cannot promise a full build's bytes."""
+) -> tuple[dict[str, bytes], Fingerprints, list[bytes | memoryview]] | None:
+    """The record pages whose prose alone changed, made anew; their fingerprints and every note (as marshal data),
+    for the next build. None when anything else changed or the quick path cannot promise a full build's bytes."""
     if not pages.shared or key.rest != pages.rest:
         return None
-    notes = list(read_notes(project, output_key))
+    kept = read_notes(project, output_key)
+    notes = [note for note, _ in kept]
     if {md for _, md, _, _ in notes} != key.prose.keys():
         return None
     edited = [i for i, (_, md, digest, _) in enumerate(notes) if key.prose[md] != digest]
@@ -195,17 +196,18 @@ def splice(
         for edition, (allow_html, patterns) in marshal.loads(pages.shared).items()
     }
     files: dict[str, bytes] = {}
+    blobs: list[bytes | memoryview] = [data for _, data in kept]
     for i in edited:
         file, md, _, blob = notes[i]
         made = _page(where, out, file, key.prose[md], md, blob, shared) if blob else None
         if made is None:
             return None
-        files[file], notes[i] = made[0], (file, md, key.prose[md], made[1])
+        files[file], blobs[i] = made[0], marshal.dumps((file, md, key.prose[md], made[1]))
     fp = pages.fingerprints
     fingerprints = Fingerprints(  # "": a spliced page is rendered again by the next full build
         {**fp.files, **dict.fromkeys(files, "")}, fp.sitewide, {f: h for f, h in fp.own.items() if f not in files}
     )
-    return files, fingerprints, notes
+    return files, fingerprints, blobs
 
 
 def _page(

@@ -118,7 +118,8 @@ def test_the_snapshot_is_what_a_quick_build_reads(project: Path) -> None:
     sections = [bytes(b) for b in read_blobs(path, FORMAT)]
     where = SECTIONS.index("targets")
     targets = marshal.loads(sections[where])
-    targets["companies/alpha"] = (targets["companies/alpha"][0], "Planted Alpha")
+    path_of_alpha, _ = marshal.loads(targets["companies/alpha"])
+    targets["companies/alpha"] = marshal.dumps((path_of_alpha, "Planted Alpha"))
     sections[where] = marshal.dumps(targets)
     path.write_bytes(b"".join(map(framed, [marshal.dumps(FORMAT), *sections])))
     edit(project / BETA, "kind: battery maker", "kind: cell maker")

@@ -101,6 +101,17 @@ def test_a_template_that_reads_the_prose_elsewhere_has_no_quick_path(project: Pa
     assert read_tree(out) == cold_build(project, tmp_path)
 
 
+def test_what_a_template_was_found_to_show_is_asked_again_when_a_template_changes(project: Path, tmp_path: Path) -> None:
+    out = project / "_site"
+    build(project, out, search=False)  # record.html shows `body` once: kept beside the compiled templates
+    assert list((project / CACHE_DIR / "templates").glob("body-once-*"))
+    edit(project / "templates/record.html", "{{ body }}", "{{ body }}<p>{{ body|length }} characters</p>")
+    build(project, out, search=False)
+    edit(project / BETA, "Beta supplies", "Beta now supplies")
+    assert build(project, out, search=False).quick != "prose"
+    assert read_tree(out) == cold_build(project, tmp_path)
+
+
 def test_a_page_changed_by_hand_in_the_output_is_made_by_the_full_build(project: Path, tmp_path: Path) -> None:
     out = project / "_site"
     build(project, out, search=False)
