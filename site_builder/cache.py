@@ -5,9 +5,9 @@ from; a result whose key does not match is never used, and deleting the folder i
   (size, mtime) to its content hash, so an unchanged project is recognised from `stat` alone. The key also covers
   the theme's files, the engine's code, the build options and the git commit (page dates come from history).
   Every file here is `marshal` data: plain values, quick to read and write, and loading it cannot run code.
-- **Parsed content** (`parsed.bin`, and `parsed-data.bin` for the data files and the schemas found sound, which
-  a quick build reads without the records): each record, keyed by its fact file, its Markdown, its schema and the engine →
-  its values, facts and the links and citations of its Markdown; each data file (sources, timeline, glossary,
+- **Parsed content** (`parsed.bin`, and `parsed-data.bin` for the data files and the schemas found sound): each
+  record (as its own marshal data, unmarshalled when looked up), keyed by its fact file, its Markdown, its schema
+  and the engine → its values, facts and the links and citations of its Markdown; each data file (sources, timeline, glossary,
   charts) and its schema → its entries and their reading order (the Unicode Collation Algorithm, the slowest part
   of reading sources, is not run again). Only what parsed without a problem is kept (a problem is always worked
   out again, with its position). It is rewritten only when an entry came or went.
@@ -193,13 +193,15 @@ class Pages:
     """What the cache knows of the pages in the output: their fingerprints; for the quick prose path (splice.py)
     the key of every input but the Markdown (`rest`) and what renders every record's Markdown alike (`shared`); for
     the quick path of record edits (record_edits.py) the key of the full build whose snapshot the output follows
-    (`snapshot`, '' for none) and the records that path has made pages for since (`touched`)."""
+    (`snapshot`, '' for none), the records that path has made pages for since (`touched`) and the rows of those
+    records as their index pages show them (`rows`, each a `record_edits.row` hash)."""
 
     fingerprints: Fingerprints = field(default_factory=Fingerprints)
     rest: str = ""
     shared: bytes = b""
     snapshot: str = ""
     touched: tuple[str, ...] = ()
+    rows: dict[str, str] = field(default_factory=dict)
 
 
 def previous_pages(project: Path, output_key: str | None) -> Pages:
@@ -211,11 +213,13 @@ def previous_pages(project: Path, output_key: str | None) -> Pages:
         sections = [data[name] for name in ("pages", "sitewide", "own")]
         if not all(isinstance(s, dict) and all(isinstance(v, str) for v in s.values()) for s in sections):
             return Pages()
-        rest, shared, snapshot, touched = data["rest"], data["shared"], data["snapshot"], data["touched"]
+        rest, shared, snapshot, touched, rows = (data[k] for k in ("rest", "shared", "snapshot", "touched", "rows"))
         plain = isinstance(rest, str) and isinstance(shared, bytes) and isinstance(snapshot, str)
         if not plain or not (isinstance(touched, tuple) and all(isinstance(t, str) for t in touched)):
             return Pages()
-        return Pages(Fingerprints(*sections), rest, shared, snapshot, touched)
+        if not (isinstance(rows, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in rows.items())):
+            return Pages()
+        return Pages(Fingerprints(*sections), rest, shared, snapshot, touched, rows)
     except (OSError, ValueError, EOFError, TypeError, KeyError):
         return Pages()
 
@@ -232,6 +236,7 @@ def save_pages(project: Path, key: str, pages: Pages) -> None:
         "shared": pages.shared,
         "snapshot": pages.snapshot,
         "touched": pages.touched,
+        "rows": pages.rows,
     }
     _write(project / CACHE_DIR, PAGES, kept)
 
@@ -442,8 +447,8 @@ class RecordStore:
         if entry is None:
             return None
         try:
-            return (_record(job, entry), ())
-        except (KeyError, TypeError, ValueError, AttributeError):  # not an entry this code wrote: parse the files
+            return (_record(job, marshal.loads(entry)), ())
+        except (KeyError, TypeError, ValueError, EOFError, AttributeError):  # not an entry this code wrote: parse the files
             return None
 
     def keep(self, job: RecordJob, parsed: ParsedRecord) -> None:
@@ -451,7 +456,11 @@ class RecordStore:
         record, problems = parsed
         if record is None or problems:
             return
-        self._use(self.key(job), lambda: _entry(record))
+        key = self.key(job)
+        if not isinstance(self.entries.get(key, b""), bytes):  # an entry no build of this layout wrote: made anew
+            del self.entries[key]
+        with contextlib.suppress(ValueError):  # a value marshal cannot write: the record is parsed again next time
+            self._use(key, lambda: marshal.dumps(_entry(record)))
 
     def items(self, name: str, data: bytes, schema_json: str) -> tuple[Item, ...] | None:
         """The entries of a data file parsed from exactly these bytes before, if the cache has them."""
@@ -505,16 +514,26 @@ def _items_key(name: str, data: bytes, schema_json: str) -> str:
 
 def load_parsed(project: Path, records: bool = True) -> RecordStore:
     """The parsed content an earlier build kept (none when unreadable or from another format): the data files'
-    entries and the schemas found sound, and (unless not `records`) the records."""
-    entries: dict[str, Any] = {}
-    for name in (PARSED_DATA, PARSED) if records else (PARSED_DATA,):
-        try:
-            data = marshal.loads((project / CACHE_DIR / name).read_bytes())
-        except (OSError, ValueError, EOFError, TypeError):
-            continue
-        if isinstance(data, tuple) and len(data) == 2 and data[0] == FORMAT and isinstance(data[1], dict):
-            entries.update(data[1])
-    return RecordStore(entries)
+    entries and the schemas found sound, and (unless not `records`) the records. Each record's entry is kept as
+    its own marshal data, read when it is looked up: a quick build that needs a hundred of 10,000 reads those."""
+    store = RecordStore(_entries(project / CACHE_DIR / PARSED_DATA))
+    if records:
+        load_records(project, store)
+    return store
+
+
+def load_records(project: Path, store: RecordStore) -> None:
+    """Add the records' entries to a store loaded without them."""
+    store.entries.update(_entries(project / CACHE_DIR / PARSED))
+
+
+def _entries(path: Path) -> dict[str, Any]:
+    try:
+        data = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+    ours = isinstance(data, tuple) and len(data) == 2 and data[0] == FORMAT and isinstance(data[1], dict)
+    return data[1] if ours else {}
 
 
 def save_parsed(project: Path, store: RecordStore) -> None:

@@ -300,8 +300,8 @@ def parse_content(
     # A YAML mistake in sources.yaml (a bad indent, a repeated key) loses the whole file: it is reported once, and no
     # citation is blamed for it.
     content.sources_unreadable = not content.sources and any(e.path == "content/sources.yaml" for e in errors[before:])
-    jobs = [job for coll in config.collections for job in _record_jobs(files, coll, schema_map.get(coll.name), errors)]
-    for (coll_name, slug, *_), (record, found) in zip(jobs, _parse_records(jobs, workers, store), strict=True):
+    jobs = [job for coll in config.collections for job in record_jobs(files, coll, schema_map.get(coll.name), errors)]
+    for (coll_name, slug, *_), (record, found) in zip(jobs, parse_records(jobs, workers, store), strict=True):
         errors.extend(found)
         if record is not None:
             content.records[coll_name].append(record)
@@ -356,7 +356,7 @@ def _load_schema(
 RecordJob = tuple[str, str, bytes, bytes | None, str]  # collection, slug, YAML, Markdown (or None), schema as JSON
 
 
-def _record_jobs(
+def record_jobs(
     files: dict[str, bytes], coll: Collection, schema: dict[str, Any] | None, errors: list[SiteError]
 ) -> list[RecordJob]:
     """What each record of a collection is parsed from; files that cannot be records are reported."""
@@ -388,7 +388,7 @@ ParsedRecord = tuple["Record | None", tuple[SiteError, ...]]
 _last_parsed: dict[RecordJob, ParsedRecord] = {}
 
 
-def _parse_records(jobs: list[RecordJob], workers: int, store: RecordStore | None = None) -> list[ParsedRecord]:
+def parse_records(jobs: list[RecordJob], workers: int, store: RecordStore | None = None) -> list[ParsedRecord]:
     """Every job's record and problems, in order; the new ones parsed on `workers` cores."""
     global _last_parsed
     known = dict(_last_parsed)

@@ -7,7 +7,10 @@ pages' dates, and each record's *face*, a hash of all that other pages and files
 
 - its path and title (every link to it), its summary (the feed), its `updated:` value (its date and its index's),
   the value its index is sorted by (which page lists it), what it links to and through which field (backlinks),
-  and the sources it cites (the bibliography's "cited by").
+  and the sources it cites (the bibliography's "cited by");
+
+and its *row*, a hash of what its line on its index page shows (title, summary, each column's value and facts):
+an edit that keeps it leaves the index page as it was, which is then neither read nor made again.
 
 The next build takes this path (`rebuild`) only when it gives the bytes a full build would:
 
@@ -37,12 +40,14 @@ from .cache import (
     Key,
     Pages,
     Records,
+    RecordStore,
     load_parsed,
+    load_records,
     read_blobs,
     save_pages,
 )
 from .config import Collection
-from .content import Content, Record, parse_content
+from .content import Content, Record, parse_content, parse_records, record_jobs
 from .downloads import DATASET, collection_paths, csv_line, made_piece, own_file, record_path
 from .errors import BuildFailed
 from .output import Stamp
@@ -59,7 +64,7 @@ MOST = 50  # records the quick path takes on at once; more is a full build's wor
 MOST_LISTED = 1000  # records an index page may list for it (a collection with `page_size: 0` lists them all)
 
 
-SECTIONS = ("token", "base", "files", "faces", "targets", "refs", "order", "stored", "sizes", "dates", "data_pages")
+SECTIONS = ("token", "base", "files", "faces", "rows", "targets", "refs", "order", "stored", "sizes", "dates", "data_pages")
 
 
 class Snapshot(Records):
@@ -85,6 +90,7 @@ def _sections(site: Site, key: Key, hashes: bytes) -> Iterator[bytes]:
     yield marshal.dumps(key.base)
     yield hashes
     yield marshal.dumps(_faces(site))
+    yield marshal.dumps({r.address: row(r, c) for c in content.config.collections for r in content.records.get(c.name, [])})
     # Targets and backlinks are kept as each address's own marshal data: the quick path reads a few of 36,000
     # (unmarshalled as tuples, these two sections took 40 ms of a fact edit's 500).
     yield marshal.dumps({a: marshal.dumps((t.path, t.title)) for a, t in site.targets.items()})
@@ -136,6 +142,15 @@ def face(site: Site, record: Record, coll: Collection, links: Iterable[tuple[str
     return hashlib.blake2b(repr(seen).encode(), digest_size=16).hexdigest()
 
 
+def row(record: Record, coll: Collection) -> str:
+    """A hash of what a record's row on its index page shows besides its link (the face has that): its title,
+    summary, and each column's value with the facts (sources, status) under it."""
+    shown = set(coll.columns)
+    facts = sorted((repr(at), repr(fact)) for at, fact in record.facts.items() if at and at[0] in shown)
+    seen = (record.title, record.data.get("summary", ""), [record.data.get(c) for c in coll.columns], facts)
+    return hashlib.blake2b(repr(seen).encode(), digest_size=16).hexdigest()
+
+
 @dataclass
 class Rebuilt:
     """What the quick path made: the changed files, and what to keep for the next build."""
@@ -173,19 +188,16 @@ def rebuild(
     edited = sorted({a for a in owners.values() if a} | set(previous.touched))
     if not edited or len(edited) > MOST or any(_owner(w[0], faces) in edited for w in stamp.warnings):
         return None
-    found = _listed(snap, edited)
-    if found is None:
-        return None
-    listed, parts = found
-    tree = _partial_tree(where, listing, faces, {a for places in listed.values() for _, a in places})
+    tree = _partial_tree(where, listing, faces, set(edited))
     if tree is None:
         return None
-    store = load_parsed(project, records=False)  # the data files' entries (the records are few): read, not rewritten
+    store = load_parsed(project, records=False)  # the data files' entries: read, not rewritten
     content, problems = parse_content(tree, base_url, store=store)
     if content is None or problems:
         return None
     site = _site(content, snap, edited)
-    records = content.records_by_address
+    records = dict(content.records_by_address)
+    relisted, rows = [], {}  # the records whose index rows changed; each edited record's row
     for address in edited:
         record = records.get(address)
         coll = content.config.collection(address.split("/")[0])
@@ -194,8 +206,19 @@ def rebuild(
         refs, cites, errors = record_links(site, record)
         if errors or face(site, record, coll, ((r.target, r.via) for r in refs), cites) != snap["faces"][address]:
             return None
+        rows[address] = row(record, coll)
+        if rows[address] != previous.rows.get(address, snap["rows"][address]):  # as the output shows it
+            relisted.append(address)
+    found = _listed(snap, relisted)
+    if found is None:
+        return None
+    listed, parts = found
+    others = _others(where, listing, content, project, store, {a for places in listed.values() for _, a in places} - set(edited))
+    if others is None:
+        return None
+    records |= others
     urls = Urls(content.config.base_url)
-    pages = _pages(site, parts)
+    pages = _pages(site, edited, parts)
     order: dict[str, Sequence[Record]] = {  # the index pages to render need only their own rows
         name: _Window(len(snap["order"][name]), [(i, records[a]) for i, a in places]) for name, places in listed.items()
     }
@@ -214,7 +237,7 @@ def rebuild(
         {**fp.files, **dict.fromkeys(files, "")}, fp.sitewide, {f: h for f, h in fp.own.items() if f not in files}
     )
     touched = tuple(sorted({*previous.touched, *edited}))
-    pages_now = replace(previous, fingerprints=fingerprints, rest=key.rest, touched=touched)
+    pages_now = replace(previous, fingerprints=fingerprints, rest=key.rest, touched=touched, rows=previous.rows | rows)
     return Rebuilt(files, pages_now, woven, kept, tree.files)
 
 
@@ -273,6 +296,32 @@ def _partial_tree(where: Layout, listing: Listing, records: dict[str, str], need
     return Tree(where, files)
 
 
+def _others(
+    where: Layout, listing: Listing, content: Content, project: Path, store: RecordStore, addresses: set[str]
+) -> dict[str, Record] | None:
+    """The records (by address) of an index page to make again that were not edited: most from the parsed cache
+    (a record edited by an earlier quick build is parsed); None when one of them is gone or has a problem."""
+    if not addresses:
+        return {}
+    files = {}
+    for rel, _, _, _ in listing:
+        owner = rel.removeprefix("content/").rpartition(".")[0]
+        if owner in addresses and rel.startswith("content/") and rel.count("/") == 2 and rel.endswith((".yaml", ".md")):
+            data = read_one(where, rel)
+            if data is None:
+                return None
+            files[rel.removeprefix("content/")] = data
+    load_records(project, store)
+    found: dict[str, Record] = {}
+    for coll in content.config.collections:
+        jobs = record_jobs(files, coll, content.schemas.get(coll.name), [])
+        for record, problems in parse_records(jobs, 1, store):
+            if record is None or problems:
+                return None
+            found[record.address] = record
+    return found if found.keys() == addresses else None
+
+
 def _site(content: Content, snap: dict[str, Any], edited: list[str]) -> Site:
     """The site as the snapshot knows it, with the content read now: enough for the edited records' pages."""
     targets = _Targets(snap["targets"])
@@ -282,18 +331,19 @@ def _site(content: Content, snap: dict[str, Any], edited: list[str]) -> Site:
     return site
 
 
-def _pages(site: Site, parts: dict[str, int]) -> list[Page]:
-    """The edited records' pages and the index pages (`parts`) that list them, as `plan_pages` plans them."""
+def _pages(site: Site, edited: list[str], parts: dict[str, int]) -> list[Page]:
+    """The edited records' pages and the index pages (`parts`) that list those whose rows changed, as
+    `plan_pages` plans them."""
     pages: dict[str, Page] = {}
-    for address, part in parts.items():
+    for address in edited:
         name = address.split("/")[0]
         coll = site.content.config.collection(name)
         assert coll is not None
-        for page in (
-            Page(index_path(name, part), "collection.html", "collection", name, part),
-            Page(site.targets[address].path, coll.template, "record", address),
-        ):
-            pages.setdefault(output_file(page.path), page)
+        if address in parts:
+            index = Page(index_path(name, parts[address]), "collection.html", "collection", name, parts[address])
+            pages.setdefault(output_file(index.path), index)
+        page = Page(site.targets[address].path, coll.template, "record", address)
+        pages.setdefault(output_file(page.path), page)
     return list(pages.values())
 
 

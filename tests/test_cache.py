@@ -105,12 +105,13 @@ def test_warnings_are_repeated_when_nothing_changed(project: Path) -> None:
 
 
 def _parsed_cache(project: Path) -> dict[str, Any]:
-    """The parsed cache's entries: the records' and the data files' (kept in two files)."""
+    """The parsed cache's entries: the records' (each kept as its own marshal data) and the data files' (kept in
+    two files)."""
     entries = {}
     for name in (PARSED_DATA, PARSED):
         version, data = marshal.loads((project / CACHE_DIR / name).read_bytes())
         assert version == FORMAT and isinstance(data, dict)
-        entries |= data
+        entries |= {k: marshal.loads(v) if name == PARSED else v for k, v in data.items()}
     return entries
 
 
@@ -119,7 +120,8 @@ def _records_cache(project: Path) -> dict[str, Any]:
 
 
 def _write_parsed_cache(project: Path, entries: dict[str, Any]) -> None:
-    (project / CACHE_DIR / PARSED).write_bytes(marshal.dumps((FORMAT, entries)))
+    data = {k: v if k.startswith(("items:", "schema:")) else marshal.dumps(v) for k, v in entries.items()}
+    (project / CACHE_DIR / PARSED).write_bytes(marshal.dumps((FORMAT, data)))
     (project / CACHE_DIR / PARSED_DATA).unlink()  # what the build reads is all in the one file
 
 

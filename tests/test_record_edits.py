@@ -88,6 +88,39 @@ def test_only_the_edited_records_files_change(project: Path) -> None:
     ]
 
 
+def test_a_fact_outside_the_index_columns_leaves_the_index_page_alone(project: Path, tmp_path: Path) -> None:
+    out = project / "_site"
+    build(project, out, search=False)
+    before = read_tree(out)
+    edit(project / ALPHA, "value: 83000", "value: 84000")  # employees: not one of the index's columns
+    again = build(project, out, search=False)
+    assert again.quick == "records" and again.rendered == 1  # alpha's page alone
+    after = read_tree(out)
+    assert sorted(f for f, data in after.items() if before.get(f) != data) == [
+        MARKER,
+        "companies/alpha/index.html",
+        "companies/alpha/index.json",
+        "companies/index.csv",
+        "companies/index.json",
+        "data/dataset.json",
+    ]
+    assert after == cold_build(project, tmp_path)
+
+
+def test_an_index_page_made_again_shows_the_rows_of_records_edited_before(project: Path, tmp_path: Path) -> None:
+    """Alpha's row changes in one quick build; beta's, on the same index page, in the next: the page is made again
+    from alpha's files as they are now, not from the parsed cache or the snapshot."""
+    out = project / "_site"
+    build(project, out, search=False)
+    edit(project / ALPHA, "kind: carmaker", "kind: automaker")
+    assert build(project, out, search=False).quick == "records"
+    edit(project / BETA, "kind: battery maker", "kind: cell maker")
+    assert build(project, out, search=False).quick == "records"
+    index = (out / "companies/index.html").read_bytes()
+    assert b"automaker" in index and b"cell maker" in index
+    assert read_tree(out) == cold_build(project, tmp_path)
+
+
 def test_edits_chain_through_both_quick_paths_and_back(project: Path, tmp_path: Path) -> None:
     """A fact edit, a prose edit, another fact edit, then the first fact edited back: each quick, each a cold build's
     output; the last is back to the first build's pages (made again, though its files are as they were)."""
