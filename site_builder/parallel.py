@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import gc
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -26,7 +23,12 @@ def default_workers() -> int:
 def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) -> Iterator[Any]:
     """fn(item) for every item, in order; forked workers when there are enough items and cores."""
     global _work
-    if workers < 2 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or len(items) < MIN_ITEMS:
+        yield from map(fn, items)
+        return
+    import multiprocessing  # here, not at the top: a quick build runs on one core and need not load it
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         yield from map(fn, items)
         return
     _work = (fn, items)
@@ -51,6 +53,8 @@ def give_back_memory() -> None:
 
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
+    import ctypes.util  # here: a quick build never gives memory back
+
     name = ctypes.util.find_library("c") if os.name == "posix" else None
     try:
         return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None

@@ -3,21 +3,26 @@ static/ override them file by file (tree.read_tree lays the project's files over
 
 from __future__ import annotations
 
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 PARTS = ("templates", "static")
 
 
 def theme_root() -> Traversable:
     """The folder that holds the theme's templates/ and static/: inside the installed package (a wheel puts them
-    there), else beside the package (a source checkout or an editable install, where edits show at once)."""
-    packaged = files(__package__ or "site_builder")
-    if packaged.joinpath("templates").is_dir():
-        return packaged
-    checkout = Path(__file__).resolve().parent.parent
-    return checkout if (checkout / "templates").is_dir() else packaged
+    there), else beside the package (a source checkout or an editable install, where edits show at once); a
+    package that is not a folder on disk (a zip import) is read through importlib.resources."""
+    here = Path(__file__).resolve().parent
+    for folder in (here, here.parent):
+        if (folder / "templates").is_dir():
+            return folder
+    from importlib.resources import files  # only here: its import is a hundredth of a quick build
+
+    return files(__package__ or "site_builder")
 
 
 def theme_folder() -> Path | None:
