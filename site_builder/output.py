@@ -167,17 +167,17 @@ def _write_journal(files: Iterable[File], out: Path, stamp: Stamp, previous: set
     names: set[str] = set()
     try:
         for name, data in files:
-            _check_inside(name)
             names.add(name)
-            if data is None:  # kept: the build has seen that the old site has it
+            if data is None:  # kept: the build has seen that the old site has it (and nothing is written there)
                 continue
+            _check_inside(name)
             entry = str(len(put))
             old = os.path.join(out, name) if name in previous else None
             if _write_if_changed(journal / entry, data, old):
                 put.append((entry, name))
             del data
         (journal / MARKER).write_text(_marker(stamp, names), encoding="utf-8")
-        plan = {"delete": sorted(previous - names), "put": put}
+        plan = {"delete": sorted(n for n in previous - names if _inside(n)), "put": put}  # a marker may be edited
         tmp = journal / f"{PLAN}.tmp"
         tmp.write_text(json.dumps(plan), encoding="utf-8")
         os.replace(tmp, journal / PLAN)  # the commit: from here on the next start finishes this plan
@@ -198,12 +198,16 @@ def _carry_out(journal: Path, out: Path) -> None:
     """Do a committed plan: only renames and deletions, any of which a killed build may already have done."""
     plan = json.loads((journal / PLAN).read_text(encoding="utf-8"))
     for name in plan["delete"]:
+        if not _inside(name):  # a plan changed by hand: nothing outside the site is touched
+            continue
         target = out / name
         if target.is_file() or target.is_symlink():
             target.unlink()
         _prune(target.parent, out)
     made: set[Path] = set()
     for entry, name in plan["put"]:
+        if not (str(entry).isdigit() and _inside(name)):  # not a plan this module wrote
+            continue
         source, target = journal / entry, out / name
         if not source.exists():
             continue  # done before the kill

@@ -4,6 +4,7 @@ one goes through `python -m site_builder build`, plus the places it does not cov
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -183,3 +184,23 @@ def test_outside_cwd_with_content_option(tmp_path: Path) -> None:
     assert (cwd / "site" / "index.html").is_file()
     refused(project, str(project), project)
     assert sorted(os.listdir(cwd)) == ["site"]
+
+
+def test_a_file_list_planted_in_the_marker_never_deletes_outside_the_site(project: Path) -> None:
+    """The marker lists the site's files, and a build deletes those it no longer makes. Names planted there that
+    lead out of the output folder are never deleted, whichever way the next build writes: the quick path of a
+    fact edit, a full build through the journal, a full build with a search index (a new folder, swapped in)."""
+    victim = project / "keep-me.txt"
+    victim.write_text("mine")
+    out = project / "_site"
+    beta = project / "content/companies/beta.yaml"
+    edits = [("kind: battery maker", "kind: cell maker"), ("title: Beta Batteries", "title: Beta Cells"), ("Cells", "Power")]
+    assert run_cli("build", "--no-search", cwd=project).returncode == 0
+    for flags, (old, new) in zip((["--no-search"], ["--no-search"], []), edits, strict=True):
+        marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+        marker["files"] += ["../keep-me.txt", str(victim), "a/../../keep-me.txt"]
+        (out / MARKER).write_text(json.dumps(marker), encoding="utf-8")
+        beta.write_text(beta.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+        proc = run_cli("build", *flags, cwd=project)
+        assert proc.returncode == 0, proc.stderr
+        assert victim.read_text() == "mine", flags
