@@ -447,7 +447,7 @@ class RecordStore:
         if entry is None:
             return None
         try:
-            return (_record(job, marshal.loads(entry)), ())
+            return (_record(job, entry if isinstance(entry, dict) else marshal.loads(entry)), ())
         except (KeyError, TypeError, ValueError, EOFError, AttributeError):  # not an entry this code wrote: parse the files
             return None
 
@@ -456,11 +456,7 @@ class RecordStore:
         record, problems = parsed
         if record is None or problems:
             return
-        key = self.key(job)
-        if not isinstance(self.entries.get(key, b""), bytes):  # an entry no build of this layout wrote: made anew
-            del self.entries[key]
-        with contextlib.suppress(ValueError):  # a value marshal cannot write: the record is parsed again next time
-            self._use(key, lambda: marshal.dumps(_entry(record)))
+        self._use(self.key(job), lambda: _entry(record))
 
     def items(self, name: str, data: bytes, schema_json: str) -> tuple[Item, ...] | None:
         """The entries of a data file parsed from exactly these bytes before, if the cache has them."""
@@ -523,8 +519,15 @@ def load_parsed(project: Path, records: bool = True) -> RecordStore:
 
 
 def load_records(project: Path, store: RecordStore) -> None:
-    """Add the records' entries to a store loaded without them."""
-    store.entries.update(_entries(project / CACHE_DIR / PARSED))
+    """Add the records' entries to a store loaded without them: each a key, then the entry's marshal data (a
+    `Records` file, read whole; an entry is unmarshalled when it is looked up)."""
+    frames = read_blobs(project / CACHE_DIR / PARSED, FORMAT)
+    try:
+        keys = [marshal.loads(k) for k in frames[::2]]
+    except (ValueError, EOFError, TypeError):
+        return
+    if len(frames) % 2 == 0 and all(type(k) is str for k in keys):
+        store.entries.update(zip(keys, frames[1::2], strict=True))
 
 
 def _entries(path: Path) -> dict[str, Any]:
@@ -543,7 +546,16 @@ def save_parsed(project: Path, store: RecordStore) -> None:
         return
     data = {k: v for k, v in store.used.items() if k.startswith(("items:", "schema:"))}
     _write(project / CACHE_DIR, PARSED_DATA, (FORMAT, data))
-    _write(project / CACHE_DIR, PARSED, (FORMAT, {k: v for k, v in store.used.items() if k not in data}))
+    records = Records(project / CACHE_DIR, PARSED, FORMAT)  # written as they come: 8 MB at 10,000 records
+    for key, entry in store.used.items():
+        if key not in data:
+            try:
+                blob = marshal.dumps(entry) if isinstance(entry, dict) else entry
+            except ValueError:  # a value marshal cannot write: the record is parsed again next time
+                continue
+            records.add_blob(marshal.dumps(key))
+            records.add_blob(blob)
+    records.commit()
 
 
 def _entry(record: Record) -> dict[str, Any]:

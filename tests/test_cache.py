@@ -12,7 +12,7 @@ import pytest
 
 from site_builder import cache
 from site_builder.build import build
-from site_builder.cache import CACHE_DIR, FORMAT, MANIFEST, PARSED, PARSED_DATA
+from site_builder.cache import CACHE_DIR, FORMAT, MANIFEST, PARSED, PARSED_DATA, framed, read_blobs
 from site_builder.record_edits import SNAPSHOT
 
 from .conftest import edit, read_tree, run_cli
@@ -105,14 +105,13 @@ def test_warnings_are_repeated_when_nothing_changed(project: Path) -> None:
 
 
 def _parsed_cache(project: Path) -> dict[str, Any]:
-    """The parsed cache's entries: the records' (each kept as its own marshal data) and the data files' (kept in
-    two files)."""
-    entries = {}
-    for name in (PARSED_DATA, PARSED):
-        version, data = marshal.loads((project / CACHE_DIR / name).read_bytes())
-        assert version == FORMAT and isinstance(data, dict)
-        entries |= {k: marshal.loads(v) if name == PARSED else v for k, v in data.items()}
-    return entries
+    """The parsed cache's entries: the data files' and schemas' (one marshal dict) and the records' (a `Records`
+    file: each key, then its entry's marshal data)."""
+    version, entries = marshal.loads((project / CACHE_DIR / PARSED_DATA).read_bytes())
+    assert version == FORMAT and isinstance(entries, dict)
+    frames = read_blobs(project / CACHE_DIR / PARSED, FORMAT)
+    assert frames and len(frames) % 2 == 0
+    return entries | {marshal.loads(k): marshal.loads(v) for k, v in zip(frames[::2], frames[1::2], strict=True)}
 
 
 def _records_cache(project: Path) -> dict[str, Any]:
@@ -120,9 +119,10 @@ def _records_cache(project: Path) -> dict[str, Any]:
 
 
 def _write_parsed_cache(project: Path, entries: dict[str, Any]) -> None:
-    data = {k: v if k.startswith(("items:", "schema:")) else marshal.dumps(v) for k, v in entries.items()}
-    (project / CACHE_DIR / PARSED).write_bytes(marshal.dumps((FORMAT, data)))
-    (project / CACHE_DIR / PARSED_DATA).unlink()  # what the build reads is all in the one file
+    data = {k: v for k, v in entries.items() if k.startswith(("items:", "schema:"))}
+    (project / CACHE_DIR / PARSED_DATA).write_bytes(marshal.dumps((FORMAT, data)))
+    records = [marshal.dumps(x) for k, v in entries.items() if k not in data for x in (k, v)]
+    (project / CACHE_DIR / PARSED).write_bytes(b"".join(map(framed, [marshal.dumps(FORMAT), *records])))
 
 
 def _no_snapshot(project: Path) -> None:
@@ -156,21 +156,29 @@ def test_a_fresh_build_takes_unchanged_records_from_the_cache_and_parses_the_edi
 
 def test_a_wrong_or_foreign_records_cache_is_never_used(project: Path, tmp_path: Path) -> None:
     assert run_cli("build", "--no-search", cwd=project).returncode == 0
-    cache = project / CACHE_DIR / PARSED
     entries = _parsed_cache(project)
     md = project / "content/companies/beta.md"
-    for n, garbage in enumerate(
+    records, data = project / CACHE_DIR / PARSED, project / CACHE_DIR / PARSED_DATA
+    whole = records.read_bytes()
+    for n, write in enumerate(
         [
-            b"not marshal",
-            marshal.dumps([1, 2]),
-            marshal.dumps((FORMAT - 1, entries)),
-            marshal.dumps((FORMAT, {key: {"data": 1} for key in entries})),
-            marshal.dumps((FORMAT, dict.fromkeys(entries, 7))),
-            marshal.dumps((FORMAT, {k: ([7], [0]) if k.startswith("items:") else v for k, v in entries.items()})),
-            marshal.dumps((FORMAT, {k: (v[0], [0] * len(v[0])) if k.startswith("items:") else v for k, v in entries.items()})),
+            lambda: (records.write_bytes(b"not marshal"), data.write_bytes(b"not marshal")),
+            lambda: (
+                records.write_bytes(framed(marshal.dumps(FORMAT)) + framed(b"\xff")),
+                data.write_bytes(marshal.dumps([1, 2])),
+            ),
+            lambda: records.write_bytes(whole[: len(whole) // 2]),  # cut short
+            lambda: records.write_bytes(b"".join(map(framed, [marshal.dumps(FORMAT), marshal.dumps(7), marshal.dumps({})]))),
+            lambda: records.write_bytes(framed(marshal.dumps(FORMAT - 1)) + whole[len(framed(marshal.dumps(FORMAT))) :]),
+            lambda: _write_parsed_cache(project, {key: {"data": 1} for key in entries}),
+            lambda: _write_parsed_cache(project, dict.fromkeys(entries, 7)),
+            lambda: _write_parsed_cache(project, {k: ([7], [0]) if k.startswith("items:") else v for k, v in entries.items()}),
+            lambda: _write_parsed_cache(
+                project, {k: (v[0], [0] * len(v[0])) if k.startswith("items:") else v for k, v in entries.items()}
+            ),
         ]
     ):
-        cache.write_bytes(garbage)
+        write()
         md.write_text(
             md.read_text(encoding="utf-8") + f"\nSee [[companies/alpha]] ({n}).\n", encoding="utf-8"
         )  # a new link: the full build runs
