@@ -34,13 +34,13 @@ import marshal
 import os
 import re
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import __version__
-from .content import Fact, Item, ParsedRecord, Record, RecordJob
+from .content import Fact, Item, LazyItems, ParsedRecord, Record, RecordJob
 from .schema import schema_problems
 from .theme import theme_files
 from .tree import Layout, Listing, input_paths, layout
@@ -425,8 +425,9 @@ FORMAT = 3  # the layout of an entry and of a file of records; an older file is 
 class RecordStore:
     """The entries read from the cache, and the ones this build used or made (what is saved)."""
 
-    def __init__(self, entries: dict[str, Any]) -> None:
+    def __init__(self, entries: dict[str, Any], lazy: bool = False) -> None:
         self.entries = entries
+        self.lazy = lazy  # a data file's entries are made when first read (`LazyItems`)
         self.used: dict[str, Any] = {}
         self.changed = False
         self._keys: dict[RecordJob, str] = {}
@@ -458,7 +459,7 @@ class RecordStore:
             return
         self._use(self.key(job), lambda: _entry(record))
 
-    def items(self, name: str, data: bytes, schema_json: str) -> tuple[Item, ...] | None:
+    def items(self, name: str, data: bytes, schema_json: str) -> Sequence[Item] | None:
         """The entries of a data file parsed from exactly these bytes before, if the cache has them."""
         key = _items_key(name, data, schema_json)
         entry = self.entries.get(key)
@@ -471,6 +472,8 @@ class RecordStore:
         self._use(key, lambda: entry)
         doc = Located(values, "", f"content/{name}")
         doc.keep_bytes(data)
+        if self.lazy:
+            return LazyItems(values, ranks, doc)
         return tuple(Item(value, doc.path, doc, i, rank=rank) for i, (value, rank) in enumerate(zip(values, ranks, strict=True)))
 
     def keep_items(self, name: str, data: bytes, schema_json: str, items: tuple[Item, ...]) -> None:
@@ -508,11 +511,11 @@ def _items_key(name: str, data: bytes, schema_json: str) -> str:
     return "items:" + h.hexdigest()
 
 
-def load_parsed(project: Path, records: bool = True) -> RecordStore:
+def load_parsed(project: Path, records: bool = True, lazy: bool = False) -> RecordStore:
     """The parsed content an earlier build kept (none when unreadable or from another format): the data files'
     entries and the schemas found sound, and (unless not `records`) the records. Each record's entry is kept as
     its own marshal data, read when it is looked up: a quick build that needs a hundred of 10,000 reads those."""
-    store = RecordStore(_entries(project / CACHE_DIR / PARSED_DATA))
+    store = RecordStore(_entries(project / CACHE_DIR / PARSED_DATA), lazy)
     if records:
         load_records(project, store)
     return store

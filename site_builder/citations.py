@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .content import Item
@@ -20,7 +20,7 @@ class Reference:
 class Citations:
     """The citations of one page, numbered as they are first met."""
 
-    def __init__(self, sources: dict[str, Item], flag: Callable[[str], str]) -> None:
+    def __init__(self, sources: Mapping[str, Item], flag: Callable[[str], str]) -> None:
         self.sources, self.flag = sources, flag
         self.refs: dict[str, Reference] = {}
 

@@ -191,7 +191,7 @@ def rebuild(
     tree = _partial_tree(where, listing, faces, set(edited))
     if tree is None:
         return None
-    store = load_parsed(project, records=False)  # the data files' entries: read, not rewritten
+    store = load_parsed(project, records=False, lazy=True)  # the data files' entries: read, not rewritten
     content, problems = parse_content(tree, base_url, store=store)
     if content is None or problems:
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -177,7 +177,7 @@ class _Cites:
     `where(*args)`) only for an unknown id, so nothing is kept per citation but who cites what."""
 
     def __init__(
-        self, sources: dict[str, Item], errors: list[SiteError], broken: Set[str] = frozenset(), unreadable: bool = False
+        self, sources: Mapping[str, Item], errors: list[SiteError], broken: Set[str] = frozenset(), unreadable: bool = False
     ) -> None:
         self.sources, self.errors, self.broken = sources, errors, broken  # broken: ids of entries already reported
         self.unreadable = unreadable  # the whole file could not be read (reported): no id is known, none is blamed

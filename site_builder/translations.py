@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -333,7 +334,7 @@ def stale(content: Content, local: Content, t: Translation) -> list[SiteError]:
     return found
 
 
-def _items(items: list[Item], texts: dict[str, dict[str, Any]], kind: str) -> list[Item]:
+def _items(items: Sequence[Item], texts: dict[str, dict[str, Any]], kind: str) -> list[Item]:
     out = []
     for item in items:
         ident = term_id(item)  # its id (a glossary term without one: its name)

@@ -13,7 +13,9 @@ import pytest
 from site_builder import cache
 from site_builder.build import build
 from site_builder.cache import CACHE_DIR, FORMAT, MANIFEST, PARSED, PARSED_DATA, framed, read_blobs
+from site_builder.content import Item, LazyItems
 from site_builder.record_edits import SNAPSHOT
+from site_builder.yamlfile import Located
 
 from .conftest import edit, read_tree, run_cli
 
@@ -346,3 +348,19 @@ def test_a_cache_that_cannot_be_written_still_gives_every_download(project: Path
     build(cold, cold / "_site", search=False)
     assert read_tree(project / "_site") == read_tree(cold / "_site")
     assert not (project / CACHE_DIR / cache.PIECES).exists()
+
+
+def test_entries_made_when_first_read_are_the_entries_a_full_build_makes() -> None:
+    """The quick path's sources (`LazyItems`) against the full build's: the same items in the same places, found by
+    id alike (the last of a repeated id wins, an entry without one is under ''), and indexing as a tuple does."""
+    values = [{"id": "a", "title": "A"}, {"title": "no id"}, {"id": "b"}, {"id": "a", "title": "A again"}]
+    ranks = [2, 0, 3, 1]
+    doc = Located(values, "", "content/sources.yaml")
+    eager = tuple(Item(v, doc.path, doc, i, rank=r) for i, (v, r) in enumerate(zip(values, ranks, strict=True)))
+    lazy = LazyItems(values, ranks, doc)
+    assert list(lazy) == list(eager) and len(lazy) == len(eager) and lazy[-1] == eager[-1] and lazy[1:3] == list(eager[1:3])
+    assert lazy[0] is lazy[0]  # made once
+    by_id = lazy.by_id()
+    assert dict(by_id) == {str(s.get("id")): s for s in eager} and "a" in by_id and "c" not in by_id
+    with pytest.raises(IndexError):
+        lazy[4]
