@@ -325,7 +325,7 @@ def _others(
 def _site(content: Content, snap: dict[str, Any], edited: list[str]) -> Site:
     """The site as the snapshot knows it, with the content read now: enough for the edited records' pages."""
     targets = _Targets(snap["targets"])
-    refs = [Ref(*r) for address in edited for r in marshal.loads(snap["refs"].get(address, b"[]"))]  # their backlinks
+    refs = [Ref(*r) for address in edited if address in snap["refs"] for r in marshal.loads(snap["refs"][address])]  # backlinks
     site = Site(content, targets, refs, data_pages=snap["data_pages"])
     site.dates = snap["dates"]  # the snapshot's: its records' and collections' dates do not change
     return site
