@@ -20,8 +20,12 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) -> Iterator[Any]:
-    """fn(item) for every item, in order; forked workers when there are enough items and cores."""
+def map_ordered(
+    fn: Callable[[Any], Any], items: Sequence[Any], workers: int, weight: Callable[[Any], int] | None = None
+) -> Iterator[Any]:
+    """fn(item) for every item, in order; forked workers when there are enough items and cores. A worker sends its
+    results a chunk at a time (the chunk's results and their pickled copy are in its memory at once): a chunk holds
+    CHUNK items, or fewer heavy ones (`weight`, 1 for most: a chunk holds items up to CHUNK in weight)."""
     global _work
     if workers < 2 or len(items) < MIN_ITEMS:
         yield from map(fn, items)
@@ -36,12 +40,24 @@ def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], workers: int) ->
     gc.freeze()  # the site is shared with the forked workers: keep the collector from touching (and copying) its pages
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            ranges = [(i, min(i + CHUNK, len(items))) for i in range(0, len(items), CHUNK)]
-            for chunk in pool.imap(_run, ranges):
+            for chunk in pool.imap(_run, _ranges(items, weight)):
                 yield from chunk
     finally:
         _work = None
         gc.unfreeze()
+
+
+def _ranges(items: Sequence[Any], weight: Callable[[Any], int] | None) -> list[tuple[int, int]]:
+    """The chunks, as (start, end) ranges of `items`."""
+    if weight is None:
+        return [(i, min(i + CHUNK, len(items))) for i in range(0, len(items), CHUNK)]
+    ranges, start, load = [], 0, 0
+    for i, item in enumerate(items):
+        load += weight(item)
+        if load >= CHUNK or i == len(items) - 1:
+            ranges.append((start, i + 1))
+            start, load = i + 1, 0
+    return ranges
 
 
 def give_back_memory() -> None:

@@ -52,6 +52,7 @@ from .downloads import DATASET, collection_paths, csv_line, made_piece, own_file
 from .errors import BuildFailed
 from .output import Stamp
 from .pages import Page, index_path
+from .parallel import give_back_memory
 from .render import compiled, render_pages
 from .resolve import Ref, Site, Target, record_links
 from .splice import Woven
@@ -76,6 +77,7 @@ class Snapshot(Records):
         super().__init__(project / CACHE_DIR, SNAPSHOT, FORMAT)
         for section in _sections(sites[0], key, hashes):
             self.add_blob(section)
+            give_back_memory()  # what making it freed: else each section's objects raise the build's peak a little more
 
 
 def takes(sites: list[Site], search: bool) -> bool:

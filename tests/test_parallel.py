@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from site_builder.build import build
-from site_builder.parallel import MIN_ITEMS
+from site_builder.parallel import CHUNK, MIN_ITEMS, _ranges, map_ordered
 
 from .conftest import read_tree
 
@@ -28,3 +28,17 @@ def test_parallel_build_is_byte_identical_to_serial(project: Path, tmp_path: Pat
     serial, parallel = read_tree(tmp_path / "serial"), read_tree(tmp_path / "parallel")
     assert len(serial) > MIN_ITEMS
     assert serial == parallel
+
+
+def test_chunks_by_weight_cover_every_item_once_in_order() -> None:
+    """Heavy items (data pages) go to workers in smaller chunks, so that a worker never holds a chunk of results
+    much larger than CHUNK record pages; every item is in exactly one chunk, in order, and the results come back
+    in order."""
+    items = ["light"] * 150 + ["heavy"] * 20 + ["light"] * 3
+    ranges = _ranges(items, lambda x: 8 if x == "heavy" else 1)
+    assert [i for start, end in ranges for i in range(start, end)] == list(range(len(items)))
+    assert all(sum(8 if items[i] == "heavy" else 1 for i in range(s, e)) < CHUNK + 8 for s, e in ranges)
+    assert max(e - s for s, e in ranges if all(items[i] == "heavy" for i in range(s, e))) == CHUNK // 8
+    assert _ranges(items, None) == [(i, min(i + CHUNK, len(items))) for i in range(0, len(items), CHUNK)]
+    many = list(range(MIN_ITEMS + 100))
+    assert list(map_ordered(str, many, 2, lambda n: 1 + n % 9)) == [str(n) for n in many]
