@@ -155,8 +155,7 @@ def splice_prose(project: Path, where: Layout, out: Path, key: Key, stamp: Stamp
     write_site([*files.items(), *kept], out, project, replace(stamp, key=key.value), search=False)
     save_pages(project, key.value, replace(previous, fingerprints=fingerprints))
     writer = NoteWriter(project, key.value)
-    for note in notes:
-        writer.add_blob(note)
+    writer.add_blobs(notes)
     writer.commit()
     return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], 0.0, rendered=len(files), quick="prose")
 

@@ -17,7 +17,6 @@ from typing import Any
 import babel
 import babel.dates
 import babel.numbers
-from babel.messages import mofile, pofile
 from babel.support import NullTranslations, Translations
 
 LOCALES = Path(__file__).parent / "locale"
@@ -119,6 +118,8 @@ def translations(locale: str) -> NullTranslations:
     for name in (locale, locale.split("_")[0]):
         po = LOCALES / name / "LC_MESSAGES" / "messages.po"
         if po.is_file():
+            from babel.messages import mofile, pofile  # here: an English site reads no catalog
+
             with po.open("rb") as f:
                 catalog = pofile.read_po(f, locale=name)
             compiled = io.BytesIO()
@@ -131,6 +132,8 @@ def translations(locale: str) -> NullTranslations:
 @functools.lru_cache(maxsize=1)
 def known_labels() -> frozenset[str]:
     """Every label the engine and the default theme use (the msgids of locale/messages.pot)."""
+    from babel.messages import pofile
+
     with CATALOG.open("rb") as f:
         catalog = pofile.read_po(f)
     ids: set[str] = set()

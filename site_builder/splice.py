@@ -84,10 +84,9 @@ class Woven:
     def finish(self, project: Path, output_key: str | None, kept: Set[str], files: dict[str, bytes]) -> None:
         """Add the notes of the pages kept from the last build, and the hash of each Markdown file (`files`, the
         input tree) that a page cannot splice or that no page shows; then put them in place."""
-        for note, data in read_notes(project, output_key):
-            if note[0] in kept:  # not rendered again: as its note says
-                self.writer.add_blob(data)
-                self.noted.add(note[1])
+        again = [(note, data) for note, data in read_notes(project, output_key) if note[0] in kept]  # not made again
+        self.writer.add_blobs(data for _, data in again)
+        self.noted.update(note[1] for note, _ in again)
         for file, md in self.refused:
             if md in files:
                 self.writer.add((file, md, hashlib.sha256(files[md]).hexdigest(), b""))
