@@ -168,7 +168,7 @@ def edit_records(
     rebuilt = record_edits.rebuild(project, where, out, key, stamp, previous, listing, base_url)
     if rebuilt is None:
         return None
-    kept = ((f, None) for f in sorted(rebuilt.kept))
+    kept = ((f, None) for f in stamp.files or () if f in rebuilt.kept)  # in the marker's order, already sorted
     write_site([*rebuilt.files.items(), *kept], out, project, replace(stamp, key=key.value), search=False)
     record_edits.keep(project, rebuilt, key.value, stamp.key)
     pages = sum(f.endswith(".html") for f in rebuilt.files)
