@@ -25,7 +25,7 @@ from .cache import (
     save_parsed,
 )
 from .collation import release as release_collation
-from .content import Content, parse_content
+from .content import Content, DamagedCache, parse_content
 from .downloads import Data, joined
 from .errors import BuildFailed, SiteError
 from .fingerprint import fingerprints as make_fingerprints
@@ -165,7 +165,10 @@ def edit_records(
 ) -> Result | None:
     """The quick path when only a few records' files changed (record_edits.py): their pages, index pages and
     downloads made anew and written; else None."""
-    rebuilt = record_edits.rebuild(project, where, out, key, stamp, previous, listing, base_url)
+    try:
+        rebuilt = record_edits.rebuild(project, where, out, key, stamp, previous, listing, base_url)
+    except DamagedCache:  # the full build parses the file again
+        return None
     if rebuilt is None:
         return None
     kept = ((f, None) for f in stamp.files or () if f in rebuilt.kept)  # in the marker's order, already sorted

@@ -107,10 +107,14 @@ def test_warnings_are_repeated_when_nothing_changed(project: Path) -> None:
 
 
 def _parsed_cache(project: Path) -> dict[str, Any]:
-    """The parsed cache's entries: the data files' and schemas' (one marshal dict) and the records' (a `Records`
-    file: each key, then its entry's marshal data)."""
+    """The parsed cache's entries: the data files' and schemas' (one marshal dict; a data file's entry as
+    (values, ranks) here) and the records' (a `Records` file: each key, then its entry's marshal data)."""
     version, entries = marshal.loads((project / CACHE_DIR / PARSED_DATA).read_bytes())
     assert version == FORMAT and isinstance(entries, dict)
+    for key, entry in entries.items():
+        if key.startswith("items:"):
+            _, ranks, values = marshal.loads(entry)
+            entries[key] = ([marshal.loads(v) for v in values], ranks)
     frames = read_blobs(project / CACHE_DIR / PARSED, FORMAT)
     assert frames and len(frames) % 2 == 0
     return entries | {marshal.loads(k): marshal.loads(v) for k, v in zip(frames[::2], frames[1::2], strict=True)}
@@ -121,7 +125,14 @@ def _records_cache(project: Path) -> dict[str, Any]:
 
 
 def _write_parsed_cache(project: Path, entries: dict[str, Any]) -> None:
-    data = {k: v for k, v in entries.items() if k.startswith(("items:", "schema:"))}
+    def layout(entry: Any) -> Any:  # (values, ranks) as the cache keeps a data file's entries; anything else as it is
+        if not (isinstance(entry, tuple) and len(entry) == 2):
+            return entry
+        values, ranks = entry
+        ids = [str(v.get("id", "")) if isinstance(v, dict) else "" for v in values]
+        return marshal.dumps((ids, ranks, [marshal.dumps(v) for v in values]))
+
+    data = {k: layout(v) if k.startswith("items:") else v for k, v in entries.items() if k.startswith(("items:", "schema:"))}
     (project / CACHE_DIR / PARSED_DATA).write_bytes(marshal.dumps((FORMAT, data)))
     records = [marshal.dumps(x) for k, v in entries.items() if k not in data for x in (k, v)]
     (project / CACHE_DIR / PARSED).write_bytes(b"".join(map(framed, [marshal.dumps(FORMAT), *records])))
@@ -357,7 +368,7 @@ def test_entries_made_when_first_read_are_the_entries_a_full_build_makes() -> No
     ranks = [2, 0, 3, 1]
     doc = Located(values, "", "content/sources.yaml")
     eager = tuple(Item(v, doc.path, doc, i, rank=r) for i, (v, r) in enumerate(zip(values, ranks, strict=True)))
-    lazy = LazyItems(values, ranks, doc)
+    lazy = LazyItems([marshal.dumps(v) for v in values], ranks, doc, [str(v.get("id", "")) for v in values])
     assert list(lazy) == list(eager) and len(lazy) == len(eager) and lazy[-1] == eager[-1] and lazy[1:3] == list(eager[1:3])
     assert lazy[0] is lazy[0]  # made once
     by_id = lazy.by_id()

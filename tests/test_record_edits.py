@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.build import build
-from site_builder.cache import CACHE_DIR, FORMAT, framed, read_blobs
+from site_builder.cache import CACHE_DIR, FORMAT, PARSED_DATA, framed, read_blobs
 from site_builder.errors import BuildFailed
 from site_builder.output import MARKER
 from site_builder.record_edits import SECTIONS, SNAPSHOT
@@ -216,3 +216,22 @@ def test_no_snapshot_with_a_search_index_or_in_several_languages(project: Path) 
     assert not (project / CACHE_DIR / SNAPSHOT).is_file()
     edit(project / BETA, "kind: battery maker", "kind: cell maker")
     assert build(project, out, search=False).quick != "records"
+
+
+def test_a_damaged_source_entry_in_the_parsed_cache_sends_a_fact_edit_to_the_full_build(project: Path, tmp_path: Path) -> None:
+    """The quick path reads a source's cached entry only when a page cites it; an entry that is not a mapping is
+    found then, and the build steps aside for the full one, which parses sources.yaml again."""
+    out = project / "_site"
+    build(project, out, search=False)
+    path = project / CACHE_DIR / PARSED_DATA
+    version, entries = marshal.loads(path.read_bytes())
+    damaged = 0
+    for key, entry in entries.items():
+        ids, ranks, values = marshal.loads(entry) if key.startswith("items:") else ([], [], [])
+        if "src-two" in ids:  # sources.yaml's entries: read only when a page cites them
+            entries[key], damaged = marshal.dumps((ids, ranks, [marshal.dumps([7]) for _ in values])), damaged + 1
+    assert damaged == 1
+    path.write_bytes(marshal.dumps((version, entries)))
+    edit(project / BETA, "kind: battery maker", "kind: cell maker")  # beta cites src-two
+    assert build(project, out, search=False).quick == ""
+    assert read_tree(out) == cold_build(project, tmp_path)
