@@ -7,10 +7,11 @@ from; a result whose key does not match is never used, and deleting the folder i
   Every file here is `marshal` data: plain values, quick to read and write, and loading it cannot run code.
 - **Parsed content** (`parsed.bin`, and `parsed-data.bin` for the data files and the schemas found sound): each
   record (as its own marshal data, unmarshalled when looked up), keyed by its fact file, its Markdown, its schema
-  and the engine → its values, facts and the links and citations of its Markdown; each data file (sources, timeline, glossary,
-  charts) and its schema → its entries and their reading order (the Unicode Collation Algorithm, the slowest part
-  of reading sources, is not run again). Only what parsed without a problem is kept (a problem is always worked
-  out again, with its position). It is rewritten only when an entry came or went.
+  and the engine → its values, facts and the links and citations of its Markdown; each data file (sources,
+  timeline, glossary, charts) and its schema → its entries' ids, their reading order (the Unicode Collation
+  Algorithm, the slowest part of reading sources, is not run again) and each entry's own marshal data. Only
+  what parsed without a problem is kept (a problem is always worked out again, with its position). It is
+  rewritten only when an entry came or went.
 - **Pages** (`pages.bin`): what each page and download of the output was made from (fingerprint.py); **notes**
   (`notes.bin`): how each record page's Markdown was woven into it, and each Markdown file's hash (splice.py).
   Both are trusted only for the output whose marker carries the same key.
