@@ -270,13 +270,7 @@ class Records:
 
     def add_blob(self, data: bytes | memoryview) -> None:
         """A record that is marshal data already."""
-        if self.lost:
-            return
-        try:
-            self._open().write(framed(data))
-        except (OSError, ValueError):  # a cache that cannot be written only costs speed
-            self.drop()
-            self.lost = True
+        self.add_blobs((data,))
 
     def add_blobs(self, blobs: Iterable[bytes | memoryview]) -> None:
         """Records that are marshal data already, written at once (notes kept from the last build: 10,000 writes
@@ -285,7 +279,7 @@ class Records:
             return
         try:
             self._open().write(b"".join(framed(data) for data in blobs))
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # a cache that cannot be written only costs speed
             self.drop()
             self.lost = True
 
@@ -462,7 +456,7 @@ class RecordStore:
         if entry is None:
             return None
         try:
-            return (_record(job, entry if isinstance(entry, dict) else marshal.loads(entry)), ())
+            return (_record(job, marshal.loads(entry)), ())
         except (KeyError, TypeError, ValueError, EOFError, AttributeError):  # not an entry this code wrote: parse the files
             return None
 

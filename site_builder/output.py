@@ -177,7 +177,7 @@ def _write_journal(files: Iterable[File], out: Path, stamp: Stamp, previous: set
                 put.append((entry, name))
             del data
         (journal / MARKER).write_text(_marker(stamp, names), encoding="utf-8")
-        plan = {"delete": sorted(n for n in previous - names if _inside(n)), "put": put}  # a marker may be edited
+        plan = {"delete": sorted(previous - names), "put": put}  # carried out only inside the site (a marker may be edited)
         tmp = journal / f"{PLAN}.tmp"
         tmp.write_text(json.dumps(plan), encoding="utf-8")
         os.replace(tmp, journal / PLAN)  # the commit: from here on the next start finishes this plan

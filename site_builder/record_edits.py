@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, overload
@@ -141,7 +141,7 @@ def face(site: Site, record: Record, coll: Collection, links: Iterable[tuple[str
         sorted(set(links)),
         sorted(set(cites)),
     )
-    return hashlib.blake2b(repr(seen).encode(), digest_size=16).hexdigest()
+    return _digest(seen)
 
 
 def row(record: Record, coll: Collection) -> str:
@@ -150,6 +150,10 @@ def row(record: Record, coll: Collection) -> str:
     shown = set(coll.columns)
     facts = sorted((repr(at), repr(fact)) for at, fact in record.facts.items() if at and at[0] in shown)
     seen = (record.title, record.data.get("summary", ""), [record.data.get(c) for c in coll.columns], facts)
+    return _digest(seen)
+
+
+def _digest(seen: object) -> str:
     return hashlib.blake2b(repr(seen).encode(), digest_size=16).hexdigest()
 
 
@@ -254,9 +258,11 @@ def _load(project: Path, token: str) -> dict[str, Any] | None:
     return snap if len(snap) == len(SECTIONS) and snap["token"] == token else None
 
 
-def _owner(name: str, records: dict[str, str]) -> str | None:
-    """The record (by address) whose file `name` is, if it is one's: content/<collection>/<slug>.yaml or .md is the
-    record <collection>/<slug>'s."""
+def _owner(name: str, records: Container[str]) -> str | None:
+    """The record (by address) whose file `name` is, if it is one of `records`: content/<collection>/<slug>.yaml or
+    .md is the record <collection>/<slug>'s."""
+    if not (name.startswith("content/") and name.count("/") == 2):
+        return None
     address = name.removeprefix("content/").rpartition(".")[0]
     return address if address in records else None
 
@@ -288,7 +294,7 @@ def _partial_tree(where: Layout, listing: Listing, records: dict[str, str], need
     for rel, _, _, _ in listing:
         if rel in files or rel.startswith("static/"):
             continue
-        owner = _owner(rel, records) if rel.startswith("content/") and rel.count("/") == 2 else None  # a record's?
+        owner = _owner(rel, records)  # a record's file?
         if owner is not None and owner not in needed:
             continue
         data = read_one(where, rel)
@@ -307,8 +313,7 @@ def _others(
         return {}
     files = {}
     for rel, _, _, _ in listing:
-        owner = rel.removeprefix("content/").rpartition(".")[0]
-        if owner in addresses and rel.startswith("content/") and rel.count("/") == 2 and rel.endswith((".yaml", ".md")):
+        if rel.endswith((".yaml", ".md")) and _owner(rel, addresses) is not None:
             data = read_one(where, rel)
             if data is None:
                 return None

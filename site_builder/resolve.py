@@ -104,12 +104,12 @@ def resolve(
 
     finders = {name: _RefFinder(schema) for name, schema in content.schemas.items()}
     for record in content.all_records():
-        _record_links(site, record, finders.get(record.collection) or _RefFinder({}), errors, cites)
+        _record_links(site, record, finders.get(record.collection) or _RefFinder({}), site.refs, errors, cites)
         if not keep_scans:
             record.scanned = None  # read once: about 9 MiB at 10,000 records, let go before pages are made
 
     for doc, address in _documents(content):
-        _markdown(site, address, markup.scan(doc.body), doc.path, doc.body_line, errors, cites)
+        _markdown(site, address, markup.scan(doc.body), doc.path, doc.body_line, site.refs, errors, cites)
         for i, src in enumerate(doc.meta.get("sources", [])):
             cites.add(src, address, _fixed, doc.path, *doc.marks.get(("sources", i), (1, 1)))
         for n, fig in enumerate(doc.meta.get("key_figures", [])):
@@ -140,18 +140,16 @@ def resolve(
 def record_links(site: Site, record: Record) -> tuple[list[Ref], list[str], list[SiteError]]:
     """What one record links to and cites (as `resolve` finds them), against `site`'s addresses and its content's
     sources; and the errors. Its refs, in order, and the ids of the sources it cites, in the order first cited."""
-    refs, errors = site.refs, list[SiteError]()
-    site.refs = []
+    refs, errors = list[Ref](), list[SiteError]()
     cites = _Cites(site.content.sources_by_id, errors, site.content.broken_sources, site.content.sources_unreadable)
-    try:
-        _record_links(site, record, _RefFinder(site.content.schemas.get(record.collection, {})), errors, cites)
-        return site.refs, list(cites.users), errors
-    finally:
-        site.refs = refs
+    _record_links(site, record, _RefFinder(site.content.schemas.get(record.collection, {})), refs, errors, cites)
+    return refs, list(cites.users), errors
 
 
-def _record_links(site: Site, record: Record, finder: _RefFinder, errors: list[SiteError], cites: _Cites) -> None:
-    """A record's refs (its reference fields, then its text's links) added to `site.refs`; its citations to `cites`."""
+def _record_links(
+    site: Site, record: Record, finder: _RefFinder, refs: list[Ref], errors: list[SiteError], cites: _Cites
+) -> None:
+    """A record's refs (its reference fields, then its text's links) added to `refs`; its citations to `cites`."""
     schema = site.content.schemas.get(record.collection, {})
     targets = site.targets
     for at, kind, value in finder.refs(record.data, schema, ()):
@@ -159,7 +157,7 @@ def _record_links(site: Site, record: Record, finder: _RefFinder, errors: list[S
         if address not in targets or address.count("/") != 1:
             errors.append(_unknown(record.yaml_path, "reference", value, _choices(targets, kind), *record.mark(at)))
         else:
-            site.refs.append(Ref(record.address, address, _field_title(schema, at[0])))
+            refs.append(Ref(record.address, address, _field_title(schema, at[0])))
     for fact in record.facts.values():
         for i, src in enumerate(fact.sources):
             cites.add(src, record.address, _where, record.yaml_path, record.source_mark, fact, i)
@@ -169,7 +167,7 @@ def _record_links(site: Site, record: Record, finder: _RefFinder, errors: list[S
             continue  # the schema check has already reported it
         cites.add(src, record.address, _where, record.yaml_path, record.mark, ("sources", i))
     if record.md_path:
-        _markdown(site, record.address, record.mentions(), record.md_path, 1, errors, cites)
+        _markdown(site, record.address, record.mentions(), record.md_path, 1, refs, errors, cites)
 
 
 class _Cites:
@@ -257,6 +255,7 @@ def _markdown(
     mentions: Iterable[markup.Mention],
     path: str,
     first_line: int,
+    refs: list[Ref],
     errors: list[SiteError],
     cites: _Cites,
 ) -> None:
@@ -267,7 +266,7 @@ def _markdown(
         elif m.target.split("#")[0] not in site.targets:
             errors.append(_unknown(path, "link target", m.target, site.targets, line, m.col))
         else:
-            site.refs.append(Ref(address, m.target.split("#")[0], "text"))
+            refs.append(Ref(address, m.target.split("#")[0], "text"))
 
 
 def _item_refs(site: Site, kind: str, item: Item, errors: list[SiteError], cites: _Cites) -> None:
