@@ -7,8 +7,10 @@ catalog from site_builder/locale/<locale>/LC_MESSAGES/messages.po. site.yaml's `
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import functools
 import io
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,10 +99,12 @@ def _date(value: str, language: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def _number(value: float, language: str, grouped: bool) -> str:
     locale = locale_of(language)
-    if isinstance(value, int) or float(value).is_integer():
-        n = int(value)
-        return str(babel.numbers.format_decimal(n, locale=locale, group_separator=grouped or abs(n) >= 10000))
-    return str(babel.numbers.format_decimal(value, format="#,##0.######", locale=locale))
+    with decimal.localcontext() as context:  # Babel rounds in the current context: room for every digit of 1e25
+        context.prec = max(context.prec, len(f"{abs(value):.0f}") + 12) if math.isfinite(value) else context.prec
+        if isinstance(value, int) or float(value).is_integer():
+            n = value if isinstance(value, int) else int(decimal.Decimal(repr(value)))  # 1e25 as written, not as stored
+            return str(babel.numbers.format_decimal(n, locale=locale, group_separator=grouped or abs(n) >= 10000))
+        return str(babel.numbers.format_decimal(value, format="#,##0.######", locale=locale))
 
 
 @functools.lru_cache(maxsize=32)

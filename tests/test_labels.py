@@ -44,6 +44,17 @@ def test_dates_and_numbers_follow_the_language() -> None:
     assert Labels("en").number(2011) == "2011" and Labels("en").number(25769) == "25,769"
 
 
+def test_numbers_beyond_28_digits_of_precision_are_written_out_as_given() -> None:
+    """Babel rounds in the current decimal context (28 digits): a fact of 1.0e+25 crashed the build (a case the fuzz
+    tests found). It shows as written, not as the float stores it."""
+    en, zh = Labels("en-GB"), Labels("zh-Hans")
+    assert en.number(1.0e25) == "10,000,000,000,000,000,000,000,000"
+    assert en.number(10**30) == "1,000,000,000,000,000,000,000,000,000,000"
+    assert en.number(-1.5e26) == "-150,000,000,000,000,000,000,000,000"
+    assert zh.number(1.0e25) == "10,000,000,000,000,000,000,000,000"
+    assert en.number(float("inf")) == "∞" and en.number(2019.0) == "2019"
+
+
 def test_english_collections_get_real_singulars() -> None:
     assert singular_of("people", "en") == "person"
     assert singular_of("companies", "en-GB") == "company"
