@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -234,6 +235,14 @@ def layout(chart: Chart) -> Layout:
 def _drawn(value: float | None) -> TypeGuard[float]:
     """Whether a value can be drawn: given, and a number of sane size (YAML allows .nan, .inf and 1e308)."""
     return value is not None and abs(value) < 1e100
+
+
+def by_year(chart: Chart) -> bool:
+    """Whether every category is a year (the table's first column then says so)."""
+    return all(YEAR.fullmatch(c) for c in chart.categories)
+
+
+YEAR = re.compile(r"\d{4}")
 
 
 def _category_labels(categories: tuple[str, ...], gutter: float, band: float, y: float) -> list[Text]:

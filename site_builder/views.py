@@ -596,6 +596,7 @@ class PageContext:
             "description": chart.description,
             "unit": chart.unit,
             "svg": Markup(charts.svg(chart, dom_id)),
+            "category_heading": self._("Year") if charts.by_year(chart) else self._("Category"),
             "series": [s[0] for s in chart.series],
             "legend": [{"name": name, "marks": self.marks([], status)} for name, _, status in chart.series],
             "rows": charts.table_rows(chart),

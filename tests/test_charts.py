@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from site_builder import charts
 from site_builder.build import build
 
-from .conftest import FIXTURE, REPO, run_cli
+from .conftest import FIXTURE, REPO, edit, run_cli
 
 MIN_PX = 11  # the smallest chart text a reader should meet, in CSS px
 WIDTHS = (360, 1280)  # viewports: a phone and a desktop
@@ -164,6 +164,14 @@ def test_a_series_status_shows_in_the_legend_as_the_quiet_marker(project: Path, 
     items = re.findall(r"<li>(.*?)</li>", legend.group(1), re.S)
     assert len(items) == 2 and "mark" not in items[0], items  # Sales: no status
     assert '<sup class="mark mark-unconfirmed"' in items[1] and "flag" not in items[1], items[1]
+
+
+def test_the_numbers_table_names_its_first_column_years_when_every_category_is_one(project: Path, tmp_path: Path) -> None:
+    build(project, tmp_path / "years")
+    assert '<th scope="col">Year</th>' in (tmp_path / "years/charts/index.html").read_text(encoding="utf-8")
+    edit(project / "content/charts.yaml", 'categories: ["2019"]', 'categories: ["Passenger cars"]')
+    build(project, tmp_path / "words")
+    assert '<th scope="col">Category</th>' in (tmp_path / "words/charts/index.html").read_text(encoding="utf-8")
 
 
 # --- In Chromium: the real site, every chart, on a phone and a desktop ---
