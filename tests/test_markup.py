@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 
 import markdown.treeprocessors
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown.extensions.toc import TocExtension, TocTreeprocessor
 
 from site_builder import markup
 from site_builder.markup import Hooks
@@ -151,16 +153,20 @@ def test_a_code_span_never_crosses_a_blank_line() -> None:
     assert [(m.kind, m.target) for m in markup.scan(text)] == [("link", "`companies/beta"), ("cite", "s1")]
 
 
-# --- The quick inline pass gives what Python-Markdown's own gives ---------------------------------------------------
+# --- The quick inline pass and table of contents give what Python-Markdown's own give ---------------------------------
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _with_standard_inline(text: str, hooks: Hooks) -> str:
-    """`text` rendered with Python-Markdown's own inline pass in place of the quick one."""
+def _as_python_markdown(text: str, hooks: Hooks) -> markup.Rendered:
+    """`text` rendered with Python-Markdown's own inline pass and table of contents in place of the quick ones."""
     renderer = markup._Renderer(allow_html=False)
-    renderer.md.treeprocessors.register(markdown.treeprocessors.InlineProcessor(renderer.md), "inline", 20)
-    return renderer.convert(text, hooks).html
+    md = renderer.md
+    md.treeprocessors.register(markdown.treeprocessors.InlineProcessor(md), "inline", 20)
+    md.treeprocessors.register(TocTreeprocessor(md, TocExtension(**markup.TOC_OPTIONS).getConfigs()), "toc", 5)
+    renderer.hooks = hooks
+    html = md.reset().convert(text)
+    return markup.Rendered(html, list(md.toc_tokens))  # type: ignore[attr-defined]
 
 
 def test_the_quick_inline_pass_knows_every_inline_pattern_in_use() -> None:
@@ -179,6 +185,8 @@ TRICKY = [
     "| a | b |\n|---|---|\n| plain | *em* |\n| `x` | [[companies/alpha]] |\n\nTable: A caption with _em_",
     "Term\n:   Definition with **bold**\n\n*[HTML]: Hyper Text\n\nHTML here.",
     "# Heading *em*\n\n## Sub `code`\n\n> quote with [link](https://x.org)\n\n- item\n- *item*\n\n1. one\n2. two",
+    "Intro.\n\n[TOC]\n\n## One\n\nText.\n\n### One.one\n\n## Two [@src-one]",  # the contents placed by hand
+    "Not placed: [TOC] inside a sentence, \\[TOC\\] escaped, `[TOC]` in code.\n\n## Heading",
 ]
 
 
@@ -186,11 +194,12 @@ def test_the_quick_inline_pass_renders_exactly_as_python_markdown() -> None:
     hooks = Hooks(link=lambda a: (f"/{a}/", a.title()), cite=lambda ids: "".join(f"<sup>{i}</sup>" for i in ids))
     texts = TRICKY + [p.read_text(encoding="utf-8") for p in sorted((REPO / "content").rglob("*.md"))]
     for text in texts:
-        assert markup.render(text, hooks).html == _with_standard_inline(text, hooks), text[:80]
+        assert markup.render(text, hooks) == _as_python_markdown(text, hooks), text[:80]
 
 
 _BITS = ["word ", "*", "_", "`", "\\", "<", ">", "&", "[", "]", "(", ")", "!", "  \n", "\n", "\n\n", "[[companies/alpha]]",
-         "[@src-one]", "[?]", "[^1]", "https://x.org", "a@b.org", "#", "|", "-", ":", "~~~", "    ", "1. ", "&amp;"]  # fmt: skip
+         "[@src-one]", "[?]", "[^1]", "https://x.org", "a@b.org", "#", "|", "-", ":", "~~~", "    ", "1. ", "&amp;",
+         "[TOC]", "## "]  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None, derandomize=bool(os.environ.get("CI")))
@@ -199,10 +208,18 @@ def test_the_quick_inline_pass_agrees_on_any_mix_of_markup(bits: list[str]) -> N
     text = "".join(bits)
     hooks = Hooks(link=lambda a: (f"/{a}/", a.title()), cite=lambda ids: "".join(f"<sup>{i}</sup>" for i in ids))
     try:
-        quick = markup.render(text, hooks).html
+        quick = markup.render(text, hooks)
     except ValueError:
         return
-    assert quick == _with_standard_inline(text, hooks)
+    assert quick == _as_python_markdown(text, hooks)
+
+
+def test_runs_that_would_make_python_markdown_quadratic_are_refused_from_their_threshold() -> None:
+    hooks = Hooks(link=lambda a: (f"/{a}/", a), cite=lambda ids: "")
+    for run, length in (("[", 500), ("(", 500), ("`", 2000)):
+        markup.render("Text " + run * (length - 1) + " more", hooks)  # just below: rendered
+        with pytest.raises(ValueError, match="a run of hundreds"):
+            markup.render("Text " + run * length + " more", hooks)
 
 
 def test_glossary_terms_are_not_linked_inside_a_quoted_title() -> None:
