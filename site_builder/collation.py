@@ -16,29 +16,24 @@ def _collator() -> object:
     return pyuca.Collator()
 
 
-def collation_key(text: str) -> tuple[int, ...]:
-    """A key that sorts text as the Unicode Collation Algorithm does, ignoring leading quotes and brackets."""
+def collation_key(text: str) -> str:
+    """A key that sorts text as the Unicode Collation Algorithm does, ignoring leading quotes and brackets: pyuca's
+    sort key (each level's weights, 0 between levels) as a string of those code points, so that keys compare in C."""
     text = _without_lead(text)
-    collator: Any = _collator()
-    if text.isascii():  # no two printable ASCII characters form a contraction: a character's weights are its own
-        weights = [_weights(char) for char in text]
-        key: list[int] = []
-        for level in range(4):  # pyuca's sort_key_from_collation_elements, from each character's weights per level
-            if level:
-                key.append(0)
-            for w in weights:
-                key += w[level]
-        return tuple(key)
-    return tuple(collator.sort_key(text))
+    if text.isascii():  # no two ASCII characters form a contraction: a character's weights are its own
+        return "\0".join(text.translate(level) for level in _ascii_levels())
+    return "".join(map(chr, _collator().sort_key(text)))  # type: ignore[attr-defined]
 
 
 @functools.cache
-def _weights(char: str) -> tuple[tuple[int, ...], ...]:
-    """One character's non-zero collation weights at each of the four levels (a few hundred characters at most
-    are ever asked for)."""
+def _ascii_levels() -> tuple[dict[int, str], ...]:
+    """For each of the four levels, each ASCII character's non-zero weights as a string, for str.translate."""
     collator: Any = _collator()
-    elements = collator.collation_elements(unicodedata.normalize("NFD", char))
-    return tuple(tuple(e[level] for e in elements if len(e) > level and e[level]) for level in range(4))
+    elements = {c: collator.collation_elements(unicodedata.normalize("NFD", chr(c))) for c in range(128)}
+    return tuple(
+        {c: "".join(chr(e[level]) for e in found if len(e) > level and e[level]) for c, found in elements.items()}
+        for level in range(4)
+    )
 
 
 def reads_as_written(language: str) -> bool:
@@ -58,8 +53,11 @@ def reading(text: str, language: str) -> str:
     return "".join(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True))
 
 
+_LEAD = re.compile(r"^[^\w]+")
+
+
 def _without_lead(text: str) -> str:
-    return re.sub(r"^[^\w]+", "", text) or text
+    return _LEAD.sub("", text) or text
 
 
 def letter(text: str) -> str:
@@ -75,4 +73,4 @@ def letter(text: str) -> str:
 def release() -> None:
     """Let go of the collation table (about 10 MB) and the weights worked out from it, until they are needed again."""
     _collator.cache_clear()
-    _weights.cache_clear()
+    _ascii_levels.cache_clear()

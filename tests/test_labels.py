@@ -102,7 +102,8 @@ def test_labels_can_be_overridden_and_unknown_ones_are_errors(project: Path, tmp
 
 
 def test_the_quick_collation_of_ascii_titles_is_pyucas_own() -> None:
-    """ASCII titles take a quicker path (each character's elements looked up once); it must give pyuca's keys."""
+    """ASCII titles take a quicker path (each character's elements looked up once); it must give pyuca's keys, as
+    strings of their weights, which sort as the weights do."""
     import random
     import string
 
@@ -114,4 +115,9 @@ def test_the_quick_collation_of_ascii_titles_is_pyucas_own() -> None:
     titles += ["'Quoted' title", "2019 report", "A-B c_d", "x" * 200]
     from site_builder.collation import _without_lead
 
-    assert [collation_key(t) for t in titles] == [tuple(collator.sort_key(_without_lead(t))) for t in titles]
+    keys = [tuple(collator.sort_key(_without_lead(t))) for t in titles]
+    assert [tuple(map(ord, collation_key(t))) for t in titles] == keys
+    non_ascii = ["Émile", "Šafařík", "中国", "Zürich", "ﬁne", "Å", "İstanbul", "ǅ"]  # contractions, expansions, CJK
+    assert [tuple(map(ord, collation_key(t))) for t in non_ascii] == [tuple(collator.sort_key(t)) for t in non_ascii]
+    both = titles + non_ascii
+    assert sorted(both, key=collation_key) == sorted(both, key=lambda t: tuple(collator.sort_key(_without_lead(t))))
