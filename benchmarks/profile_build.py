@@ -289,6 +289,73 @@ def split_pages(sites: list[Any], pages: list[Any], project: Path, count: int) -
     return "\n".join(lines)
 
 
+def floor(sites: list[Any], pages: list[Any], project: Path, count: int) -> str:
+    """The CPU time of the three libraries the project is built on, alone, for a whole cold build: PyYAML (libyaml's
+    parser and PyYAML's constructors) reading every content file, Python-Markdown (with the site's extensions) converting
+    every record's prose, and Jinja rendering every record page from a context made beforehand. Measured on one core
+    over `count` record pages spread over the corpus (best of two passes) and scaled to all of them; the data files
+    are read whole. No build can take less CPU than their sum, whatever the rest costs."""
+    from site_builder import markup, yamlfile
+    from site_builder.render import _PageRenderer
+    from site_builder.tree import read_tree
+    from site_builder.urls import Urls
+
+    tree = read_tree(project)
+    files = tree.under("content")
+    records = [p for p in pages if p.kind == "record" and p.language == sites[0].language.prefix]
+    chosen = records[:: max(1, len(records) // count)][:count]
+    by_address = sites[0].content.records_by_address
+    renderer = _PageRenderer(sites[0], tree.under("templates"), Urls(sites[0].content.config.base_url))
+    contexts = [(renderer.env.get_template(p.template), renderer.views.context(p)[0]) for p in chosen]
+    hooks = markup.Hooks(link=lambda a: (f"/{a}/", a), cite=lambda ids: "<sup>1</sup>", flag=lambda s: "")
+    texts = [by_address[p.address].md_text for p in chosen]
+    facts = [files[by_address[p.address].yaml_path.removeprefix("content/")] for p in chosen]
+    data = [name for name in files if name.endswith(".yaml") and "/" not in name]
+
+    def best(fn: Callable[[], object]) -> float:
+        times = []
+        for _ in range(2):
+            start = time.process_time()
+            fn()
+            times.append(time.process_time() - start)
+        return min(times)
+
+    def read(blobs: list[bytes]) -> None:
+        for blob in blobs:
+            yamlfile.load(yamlfile.decode(blob, "x.yaml"), "x.yaml")
+
+    scale = len(records) / len(chosen)
+    spent = {
+        "PyYAML: every record's fact file": best(lambda: read(facts)) * scale,
+        f"PyYAML: the data files ({', '.join(sorted(data))})": best(lambda: read([files[n] for n in data])),
+        "Python-Markdown: every record's prose": best(lambda: [markup.render(t, hooks) for t in texts]) * scale,
+        "Jinja: every record page, from its context": best(lambda: [t.render(c) for t, c in contexts]) * scale,
+    }
+    total = sum(spent.values())
+    import markdown
+    from markdown.extensions.toc import TocExtension
+
+    bare = markdown.Markdown()
+    stock = markdown.Markdown(extensions=[*markup.standard_extensions(), TocExtension(**markup.TOC_OPTIONS)])
+    compared = {
+        "Python-Markdown with no extension at all": best(lambda: [bare.reset().convert(t) for t in texts]) * scale,
+        "Python-Markdown with the site's standard extensions, its own inline pass and contents": best(
+            lambda: [stock.reset().convert(t) for t in texts]
+        )
+        * scale,
+    }
+    lines = [
+        f"The libraries alone, for {len(records):,} record pages (measured on {len(chosen)} of them, one core, best of 2):",
+        "",
+        "| what | CPU s |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| {name} | {t:.2f} |" for name, t in spent.items()]
+    lines.append(f"| **sum: the least CPU a cold build can take** | **{total:.2f}** (≥ {total / 2:.2f} s on 2 cores) |")
+    lines += [f"| for comparison: {name} | {t:.2f} |" for name, t in compared.items()]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("project", type=Path, help="a project written by gen_corpus.py")
@@ -298,6 +365,7 @@ def main() -> None:
     parser.add_argument("--warm", action="store_true", help="keep the cache and output of the last build (time an edit)")
     parser.add_argument("--quick", action="store_true", help="time the quick path of a prose-only edit (splice.py)")
     parser.add_argument("--top", type=int, default=15, help="rows of the per-page tables")
+    parser.add_argument("--floor", type=int, default=0, help="time the libraries alone on this many record pages")
     args = parser.parse_args()
     project = args.project.resolve()
     out = (args.out or project / "_profile_site").resolve()
@@ -315,6 +383,9 @@ def main() -> None:
     kind = "warm" if args.warm else "cold"
     print(f"## {project.name}, {kind}: {len(pages)} pages, load average before {' / '.join(f'{x:.2f}' for x in load)}\n")
     print(s.table(len(pages)))
+    if args.floor:
+        print()
+        print(floor(sites, pages, project, args.floor))
     if args.pages:
         print()
         print(split_pages(sites, pages, project, args.pages))
