@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from .cache import CACHE_DIR, PieceStore, engine_digest
 from .content import Record
@@ -99,8 +100,24 @@ def _environment(
     env.install_gettext_callables(  # type: ignore[attr-defined]
         labels.gettext, labels.ngettext, newstyle=True, pgettext=labels.pgettext
     )
+    env.globals["_"] = _quick_gettext(labels)
     env.globals["list_separator"] = labels.list_separator
     return env
+
+
+def _quick_gettext(labels: Labels) -> Callable[..., Markup]:
+    """`_()` as Jinja's i18n extension makes it with autoescape and new-style gettext (the label as Markup, always
+    %-formatted with the variables, which are escaped), without its two context calls for each label: half of its
+    time, and a record page shows about twenty labels. Each label is looked up once."""
+    made: dict[str, Markup] = {}
+
+    def gettext(message: str, **variables: Any) -> Markup:
+        label = made.get(message)
+        if label is None:
+            label = made[message] = Markup(labels.gettext(message))
+        return label % variables
+
+    return gettext
 
 
 def compiled(project: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -12,7 +13,7 @@ class Urls:
 
     base_url: str
 
-    @property
+    @functools.cached_property  # asked for every link: tens a page
     def base_path(self) -> str:
         """The path the site lives under: '/repo/' on a project site, '/' on a user site."""
         path = urlsplit(self.base_url).path or "/"
