@@ -89,7 +89,8 @@ def build(
     options: dict[str, object] = {"base_url": base_url, "strict": strict, "search": search}
     where = layout(project, content_dir)
     listing = list_inputs(where)  # walked once: for the key, then to read the tree
-    key = build_key(where, options, listing=listing)
+    read: dict[str, bytes] = {}  # files the key had to read (all of them in a cold build): not read twice
+    key = build_key(where, options, listing=listing, read=read)
     stamp = read_stamp(out)
     if stamp is not None and stamp.key == key.value:
         return Result({}, stamp.pages, [SiteError(*w) for w in stamp.warnings], time.perf_counter() - started, unchanged=True)
@@ -102,8 +103,8 @@ def build(
             return replace(quick, seconds=time.perf_counter() - started)
     hashes = marshal.dumps({**key.facts, **key.prose}) if not search else b""  # for the snapshot, as one object
     key = replace(key, prose={}, facts={})  # their 20,000 hashes are not needed again: let go before workers fork
-    tree = read_tree(where, listing=listing)
-    del listing
+    tree = read_tree(where, listing=listing, read=read)
+    del listing, read
     workers = default_workers() if workers is None else workers
     content, problems = validate(tree, base_url, workers, project)
     sites, warnings = resolve_references(content, problems, strict)

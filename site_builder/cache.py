@@ -94,10 +94,15 @@ class Key:
 
 
 def build_key(
-    project: Path | Layout, options: dict[str, object], content: Path | None = None, listing: Listing | None = None
+    project: Path | Layout,
+    options: dict[str, object],
+    content: Path | None = None,
+    listing: Listing | None = None,
+    read: dict[str, bytes] | None = None,
 ) -> Key:
     """A hash of everything a build reads: file contents (the theme's too), engine version, options and the git commit.
-    `listing`: the input files, as tree.list_inputs found them (else they are found here)."""
+    `listing`: the input files, as tree.list_inputs found them (else they are found here). The bytes of each file
+    it reads to hash (by path) go into `read`, if given: a cold build reads the tree next."""
     where = layout(project, content)
     cache = where.root / CACHE_DIR
     old: dict[str, list[object]] = _load(cache / MANIFEST)
@@ -118,7 +123,10 @@ def build_key(
             manifest[path] = entry  # the same entry (20,000 lists not made again)
         else:
             if os.path.isfile(path):
-                content_hash = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+                data = Path(path).read_bytes()
+                content_hash = hashlib.sha256(data).hexdigest()
+                if read is not None:
+                    read[path] = data
             else:  # a link to a folder, say: the build reports it; here its target is what counts
                 content_hash = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()
             manifest[path], fresh = [size, mtime, content_hash], fresh + 1

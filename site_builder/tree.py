@@ -110,12 +110,17 @@ class Tree:
 
 
 def read_tree(
-    root: Path | Layout, previous: Tree | None = None, content: Path | None = None, listing: Listing | None = None
+    root: Path | Layout,
+    previous: Tree | None = None,
+    content: Path | None = None,
+    listing: Listing | None = None,
+    read: dict[str, bytes] | None = None,
 ) -> Tree:
     """Read every input file of the project at `root` (its content from `content`, if given), with the theme's
     templates and static files under the project's own; refuse links that lead outside the project. A file
     whose `stat` is what it was when `previous` read it is taken from `previous` (what `serve` does between saves).
-    `listing` is the files as `list_inputs` found them a moment ago (the build key's walk), else they are found."""
+    `listing` is the files as `list_inputs` found them a moment ago (the build key's walk), else they are found;
+    `read` holds the bytes of files the build key has just read (by path): they are taken from there, not read again."""
     where = layout(root, content)
     files: dict[str, bytes] = {}
     stamps: dict[str, Stamp] = {}
@@ -137,7 +142,10 @@ def read_tree(
             continue
         stamps[rel] = stamp_of(st)
         reuse = previous is not None and old.get(rel) == stamps[rel] and stat.S_ISREG(st.st_mode)
-        files[rel] = previous.files[rel] if reuse and previous is not None else _read(path)
+        if reuse and previous is not None:
+            files[rel] = previous.files[rel]
+        else:
+            files[rel] = read.pop(path) if read is not None and path in read else _read(path)
     if errors:
         raise BuildFailed(errors)
     return Tree(where, files, last_changed(where.root, os.path.relpath(where.content, where.root)), stamps)

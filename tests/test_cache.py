@@ -34,6 +34,30 @@ def test_nothing_changed_means_nothing_rewritten(project: Path) -> None:
     assert mtimes(out) == before
 
 
+def test_a_cold_build_reads_each_input_file_once(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build key reads every file to hash it; the tree takes those bytes instead of reading the files again."""
+    from site_builder import tree
+
+    reads: list[str] = []
+    real_read_bytes = Path.read_bytes
+
+    def counted(path: Path) -> bytes:
+        reads.append(str(path))
+        return real_read_bytes(path)
+
+    def read(path: str) -> bytes:
+        reads.append(path)
+        return real_read_bytes(Path(path))
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    monkeypatch.setattr(tree, "_read", read)
+    out = project / "_site"
+    build(project, out, search=False)
+    inputs = [r for r in reads if Path(r).is_relative_to(project / "content")]
+    assert inputs and len(inputs) == len(set(inputs)), sorted(r for r in inputs if inputs.count(r) > 1)[:5]
+    assert set(inputs) == {str(p) for p in (project / "content").rglob("*") if p.is_file()}
+
+
 def test_cli_says_nothing_changed(project: Path) -> None:
     assert run_cli("build", cwd=project).returncode == 0
     proc = run_cli("build", cwd=project)
