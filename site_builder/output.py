@@ -143,10 +143,11 @@ def _write_swapped(files: Iterable[File], out: Path, stamp: Stamp, search: bool)
     staging = out.with_name(f".{out.name}.new-{os.getpid()}")
     made: set[str] = set()  # folders already created in the new site
     names: list[str] = []
+    old_site = str(out) if out.is_dir() else None  # a first build has nothing to compare with or link from
     try:
         for name, data in files:
             _check_inside(name)
-            _put(str(staging), str(out), name, data, made)
+            _put(str(staging), old_site, name, data, made)
             names.append(name)
             del data  # a download can be megabytes: let it go before the next file is made
         (staging / MARKER).write_text(_marker(stamp, names), encoding="utf-8")
@@ -252,23 +253,31 @@ def _inside(name: str) -> bool:
     return bool(name) and not name.startswith("/") and ".." not in parts and "" not in parts[:-1]
 
 
-def _put(new_site: str, old_site: str, name: str, data: bytes | Iterable[bytes] | None, made: set[str]) -> None:
-    """Write one file into the new site; a file the previous site already holds (data None, or the
+def _put(new_site: str, old_site: str | None, name: str, data: bytes | Iterable[bytes] | None, made: set[str]) -> None:
+    """Write one file into the new site; a file the previous site (if any) already holds (data None, or the
     same bytes) is hard-linked from it instead, so what did not change is not rewritten."""
-    target, previous = os.path.join(new_site, name), os.path.join(old_site, name)
+    target = os.path.join(new_site, name)
     folder = os.path.dirname(target)
     if folder not in made:
-        os.makedirs(folder, exist_ok=True)
+        try:  # one system call for a page's folder, whose parent is most often there already
+            os.mkdir(folder)
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+        except FileExistsError:
+            pass
         made.add(folder)
-    if data is not None and _write_if_changed(Path(target), data, previous):
+    previous = os.path.join(old_site, name) if old_site is not None else None
+    if data is not None and _write_if_changed(target, data, previous):
         return
+    if previous is None:  # kept from a previous site that is gone (removed while this build ran)
+        raise FileNotFoundError(f"{name} is not in the previous site")
     try:  # kept, or the same bytes: the old file, linked
         os.link(previous, target)
     except OSError:  # another file system, say: copied (its bytes are the file's either way)
         shutil.copyfile(previous, target)
 
 
-def _write_if_changed(entry: Path, data: bytes | Iterable[bytes], old: str | None) -> bool:
+def _write_if_changed(entry: Path | str, data: bytes | Iterable[bytes], old: str | None) -> bool:
     """Write `data` at `entry` (a journal entry, a file of the new site) unless the old site's file `old` holds the
     same bytes; whether it was written. Pieces are compared as they are written: a download made as it is written
     is made once, not twice."""
