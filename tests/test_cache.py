@@ -39,23 +39,30 @@ def test_a_cold_build_reads_each_input_file_once(project: Path, monkeypatch: pyt
     from site_builder import tree
 
     reads: list[str] = []
-    real_read_bytes = Path.read_bytes
+    real = tree.read_file
 
-    def counted(path: Path) -> bytes:
-        reads.append(str(path))
-        return real_read_bytes(path)
-
-    def read(path: str) -> bytes:
+    def counted(path: str, size: int = 0) -> bytes:
         reads.append(path)
-        return real_read_bytes(Path(path))
+        return real(path, size)
 
-    monkeypatch.setattr(Path, "read_bytes", counted)
-    monkeypatch.setattr(tree, "_read", read)
+    monkeypatch.setattr(tree, "read_file", counted)
+    monkeypatch.setattr(cache, "read_file", counted)
     out = project / "_site"
     build(project, out, search=False)
     inputs = [r for r in reads if Path(r).is_relative_to(project / "content")]
     assert inputs and len(inputs) == len(set(inputs)), sorted(r for r in inputs if inputs.count(r) > 1)[:5]
     assert set(inputs) == {str(p) for p in (project / "content").rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 3 << 20])
+def test_a_file_is_read_whole_whatever_size_its_stat_gave(tmp_path: Path, size: int) -> None:
+    from site_builder.tree import read_file
+
+    path = tmp_path / "f"
+    data = bytes(i % 251 for i in range(size))
+    path.write_bytes(data)
+    for hint in {0, max(size - 1, 0), size, size + 1, 10 * size + 7}:  # a stale stat, a link's own size, the truth
+        assert read_file(str(path), hint) == data, hint
 
 
 def test_cli_says_nothing_changed(project: Path) -> None:
