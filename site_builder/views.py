@@ -42,6 +42,7 @@ class Views:
         order: dict[str, Sequence[Record]] | None = None,
     ) -> None:
         self.site, self.urls, self.chart_html = site, urls, chart_html
+        self._hrefs: dict[str, str] = {}
         self.noting = noting  # note how each record page's prose is woven in (splice.py)
         # Each collection's records in index order, sorted when first needed (not once a page); given by the quick
         # path of record edits, which knows the order without all the records (record_edits.py).
@@ -67,10 +68,14 @@ class Views:
         self.records = content.records_by_address  # by address: a scan per page is quadratic
 
     def href(self, address: str) -> str:
-        """The URL of an address, keeping any #fragment."""
-        base, _, fragment = address.partition("#")
-        path = self.site.targets[base].path
-        return self.urls.href(self.site.prefix + path + (f"#{fragment}" if fragment else ""))
+        """The URL of an address, keeping any #fragment (each made once: a page asks for about sixteen, and the
+        collection, home and source pages for the same ones on every page)."""
+        made = self._hrefs.get(address)
+        if made is None:
+            base, _, fragment = address.partition("#")
+            path = self.site.targets[base].path
+            made = self._hrefs[address] = self.urls.href(self.site.prefix + path + (f"#{fragment}" if fragment else ""))
+        return made
 
     def title(self, address: str) -> str:
         return self.site.targets[address.split("#")[0]].title
