@@ -581,8 +581,7 @@ def save_parsed(project: Path, store: RecordStore) -> None:
                 blob = marshal.dumps(entry) if isinstance(entry, dict) else entry
             except ValueError:  # a value marshal cannot write: the record is parsed again next time
                 continue
-            records.add_blob(marshal.dumps(key))
-            records.add_blob(blob)
+            records.add_blobs((marshal.dumps(key), blob))
     records.commit()
 
 

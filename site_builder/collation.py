@@ -10,7 +10,7 @@ from typing import Any
 
 
 @functools.cache
-def _collator() -> object:
+def _collator() -> Any:
     import pyuca  # the Unicode Collation Algorithm: 'Š' sorts with 'S', 'é' with 'e'
 
     return pyuca.Collator()
@@ -22,14 +22,13 @@ def collation_key(text: str) -> str:
     text = _without_lead(text)
     if text.isascii():  # no two ASCII characters form a contraction: a character's weights are its own
         return "\0".join(text.translate(level) for level in _ascii_levels())
-    return "".join(map(chr, _collator().sort_key(text)))  # type: ignore[attr-defined]
+    return "".join(map(chr, _collator().sort_key(text)))
 
 
 @functools.cache
 def _ascii_levels() -> tuple[dict[int, str], ...]:
     """For each of the four levels, each ASCII character's non-zero weights as a string, for str.translate."""
-    collator: Any = _collator()
-    elements = {c: collator.collation_elements(unicodedata.normalize("NFD", chr(c))) for c in range(128)}
+    elements = {c: _collator().collation_elements(unicodedata.normalize("NFD", chr(c))) for c in range(128)}
     return tuple(
         {c: "".join(chr(e[level]) for e in found if len(e) > level and e[level]) for c, found in elements.items()}
         for level in range(4)

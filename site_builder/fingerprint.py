@@ -197,12 +197,12 @@ def data_fingerprints(site: Site, tree: Tree, options: dict[str, object], digest
 
 def _text_hash(texts: Iterable[str]) -> str:
     """A hash of many short texts, in order (each after its length, so that no two lists give the same input), fed
-    one by one: tens of thousands of titles are never one string. The refs of a resolved site come in the same order
+    a thousand at a time: tens of thousands of titles are never one string. The refs of a resolved site come in the same order
     for the same content: a new order is a change, to be safe."""
     h, batch = hashlib.blake2b(digest_size=20), []
     for t in texts:
         batch.append(f"{len(t)}:{t}")
-        if len(batch) == 1024:  # fed a thousand at a time: one update for each text cost twice as much
+        if len(batch) == 1024:  # one update for each text cost twice as much
             h.update("".join(batch).encode())
             batch.clear()
     h.update("".join(batch).encode())

@@ -111,10 +111,11 @@ class _Renderer:
             extensions=[*standard_extensions(), _Toc(**TOC_OPTIONS), _SiteExtension(self, allow_html)],
             output_format="html",
         )
+        self.toc: _TocTree = self.md.treeprocessors["toc"]  # type: ignore[assignment]
 
     def convert(self, text: str, hooks: Hooks) -> Rendered:
         self.hooks, self.busy = hooks, True
-        self.md.treeprocessors["toc"].marker = "[TOC]" if "[TOC]" in text else ""  # type: ignore[attr-defined]  # _TocTree
+        self.toc.marker = "[TOC]" if "[TOC]" in text else ""  # the contents are placed only where the text says
         try:
             self.md.reset()
             html = self.md.convert(text)
