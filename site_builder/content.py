@@ -344,17 +344,27 @@ def parse_content(
         loaded = _load_schema(files, coll, errors, store)
         if loaded is not None:
             schema_map[coll.name], schema_files[coll.name] = loaded, coll.schema_file
+    jobs = [job for coll in config.collections for job in record_jobs(files, coll, schema_map.get(coll.name), errors)]
+    lists: dict[str, Sequence[Item]] = {}
     broken_sources: set[str] = set()
-    before = len(errors)
+    list_errors: list[SiteError] = []
+
+    def read_lists() -> None:  # while the workers parse the records: sources.yaml alone is a second at 10,000 records
+        lists["sources"] = _items(files, "sources.yaml", SOURCES_SCHEMA, list_errors, store, required=True, broken=broken_sources)
+        for name, schema in (("timeline", TIMELINE_SCHEMA), ("glossary", GLOSSARY_SCHEMA), ("charts", CHARTS_SCHEMA)):
+            lists[name] = list(_items(files, f"{name}.yaml", schema, list_errors, store))
+
+    parsed = parse_records(jobs, workers, store, meanwhile=read_lists)
+    errors += list_errors
     content = Content(
         config=config,
         schemas=schema_map,
         schema_files=schema_files,
         records={coll.name: [] for coll in config.collections},
-        sources=_items(files, "sources.yaml", SOURCES_SCHEMA, errors, store, required=True, broken=broken_sources),
-        timeline=list(_items(files, "timeline.yaml", TIMELINE_SCHEMA, errors, store)),
-        glossary=list(_items(files, "glossary.yaml", GLOSSARY_SCHEMA, errors, store)),
-        charts=list(_items(files, "charts.yaml", CHARTS_SCHEMA, errors, store)),
+        sources=lists["sources"],
+        timeline=list(lists["timeline"]),
+        glossary=list(lists["glossary"]),
+        charts=list(lists["charts"]),
         pages=[d for name in sorted(files) if (d := _page(files, name, errors)) is not None],
         home=document(files, "home.md", "home", errors) if "home.md" in files else None,
         dates=dict(tree.dates),
@@ -363,9 +373,8 @@ def parse_content(
     )
     # A YAML mistake in sources.yaml (a bad indent, a repeated key) loses the whole file: it is reported once, and no
     # citation is blamed for it.
-    content.sources_unreadable = not content.sources and any(e.path == "content/sources.yaml" for e in errors[before:])
-    jobs = [job for coll in config.collections for job in record_jobs(files, coll, schema_map.get(coll.name), errors)]
-    for (coll_name, slug, *_), (record, found) in zip(jobs, parse_records(jobs, workers, store), strict=True):
+    content.sources_unreadable = not content.sources and any(e.path == "content/sources.yaml" for e in list_errors)
+    for (coll_name, slug, *_), (record, found) in zip(jobs, parsed, strict=True):
         errors.extend(found)
         if record is not None:
             content.records[coll_name].append(record)
@@ -452,15 +461,19 @@ ParsedRecord = tuple["Record | None", tuple[SiteError, ...]]
 _last_parsed: dict[RecordJob, ParsedRecord] = {}
 
 
-def parse_records(jobs: list[RecordJob], workers: int, store: RecordStore | None = None) -> list[ParsedRecord]:
-    """Every job's record and problems, in order; the new ones parsed on `workers` cores."""
+def parse_records(
+    jobs: list[RecordJob], workers: int, store: RecordStore | None = None, meanwhile: Callable[[], object] | None = None
+) -> list[ParsedRecord]:
+    """Every job's record and problems, in order; the new ones parsed on `workers` cores, while this process does
+    `meanwhile` (parallel.map_ordered)."""
     global _last_parsed
     known = dict(_last_parsed)
     if store is not None:
         known.update((job, hit) for job in jobs if job not in known and (hit := store.get(job)) is not None)
     todo = [job for job in jobs if job not in known]
     parse = _parse_record if workers < 2 else _parse_record_lean
-    known.update((job, _restore_texts(job, found)) for job, found in zip(todo, map_ordered(parse, todo, workers), strict=True))
+    found = list(map_ordered(parse, todo, workers, meanwhile=meanwhile))  # meanwhile is done even if todo is empty
+    known.update((job, _restore_texts(job, parsed)) for job, parsed in zip(todo, found, strict=True))
     _last_parsed = {job: known[job] for job in jobs}
     if store is not None:
         for job in jobs:

@@ -21,30 +21,46 @@ def default_workers() -> int:
 
 
 def map_ordered(
-    fn: Callable[[Any], Any], items: Sequence[Any], workers: int, weight: Callable[[Any], int] | None = None
+    fn: Callable[[Any], Any],
+    items: Sequence[Any],
+    workers: int,
+    weight: Callable[[Any], int] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Iterator[Any]:
     """fn(item) for every item, in order; forked workers when there are enough items and cores. A worker sends its
     results a chunk at a time (the chunk's results and their pickled copy are in its memory at once): a chunk holds
-    CHUNK items, or fewer heavy ones (`weight`, 1 for most: a chunk holds items up to CHUNK in weight)."""
+    CHUNK items, or fewer heavy ones (`weight`, 1 for most: a chunk holds items up to CHUNK in weight).
+
+    `meanwhile`, the caller's own work that does not need the results, is done in this process once the workers
+    have started (before the first result is given), so that it does not leave a core idle; on one core, first."""
     global _work
     if workers < 2 or len(items) < MIN_ITEMS:
-        yield from map(fn, items)
+        yield from _serial(fn, items, meanwhile)
         return
     import multiprocessing  # here, not at the top: a quick build runs on one core and need not load it
 
     if "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(fn, items)
+        yield from _serial(fn, items, meanwhile)
         return
     _work = (fn, items)
     give_back_memory()  # what parsing freed is not copied into, nor counted in, every worker
     gc.freeze()  # the site is shared with the forked workers: keep the collector from touching (and copying) its pages
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for chunk in pool.imap(_run, _ranges(items, weight)):
+            chunks = pool.imap(_run, _ranges(items, weight))  # the workers start on the first chunks now
+            if meanwhile is not None:
+                meanwhile()
+            for chunk in chunks:
                 yield from chunk
     finally:
         _work = None
         gc.unfreeze()
+
+
+def _serial(fn: Callable[[Any], Any], items: Sequence[Any], meanwhile: Callable[[], object] | None) -> Iterator[Any]:
+    if meanwhile is not None:
+        meanwhile()
+    yield from map(fn, items)
 
 
 def _ranges(items: Sequence[Any], weight: Callable[[Any], int] | None) -> list[tuple[int, int]]:

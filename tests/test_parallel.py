@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 from site_builder.build import build
@@ -42,3 +44,35 @@ def test_chunks_by_weight_cover_every_item_once_in_order() -> None:
     assert _ranges(items, None) == [(i, min(i + CHUNK, len(items))) for i in range(0, len(items), CHUNK)]
     many = list(range(MIN_ITEMS + 100))
     assert list(map_ordered(str, many, 2, lambda n: 1 + n % 9)) == [str(n) for n in many]
+
+
+_STARTED = "started"
+
+
+def _touch(folder: str) -> int:
+    Path(folder, _STARTED).touch()
+    return os.getpid()
+
+
+def test_meanwhile_runs_here_while_the_workers_work(tmp_path: Path) -> None:
+    """The caller's own work (`meanwhile`) is done once, in this process, after the workers have started: it sees a
+    file the workers write. On one core (too few items, or one worker) it is done first, once."""
+    seen: list[tuple[int, bool]] = []
+
+    def meanwhile() -> None:
+        for _ in range(3000):  # up to 30 s, a loaded machine: the workers write the file as soon as they start
+            if (tmp_path / _STARTED).exists():
+                break
+            time.sleep(0.01)
+        seen.append((os.getpid(), (tmp_path / _STARTED).exists()))
+
+    items = [str(tmp_path)] * (MIN_ITEMS + 10)
+    pids = list(map_ordered(_touch, items, 2, meanwhile=meanwhile))
+    assert seen == [(os.getpid(), True)]
+    assert len(pids) == len(items) and os.getpid() not in pids
+    for few, workers in ((items[:3], 2), (items, 1)):
+        (tmp_path / _STARTED).unlink()
+        seen.clear()
+        gen = map_ordered(_touch, few, workers, meanwhile=lambda: seen.append((os.getpid(), (tmp_path / _STARTED).exists())))
+        assert list(gen) == [os.getpid()] * len(few)
+        assert seen == [(os.getpid(), False)]  # first, before any item
