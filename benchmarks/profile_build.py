@@ -109,7 +109,7 @@ def stages(project: Path, out: Path, workers: int | None, warm: bool = False) ->
     stamp_key = stamp.key if stamp else None
     before = previous_pages(project, stamp_key)
     fps = s.run("fingerprints", lambda: make_fingerprints(sites, pages, tree, options, before.fingerprints))
-    unchanged = s.run("compare with previous", lambda: same_pages(fps.files, before.fingerprints.files, out))
+    unchanged = s.run("compare with previous", lambda: same_pages(lambda: fps, before.fingerprints.files, out))
     woven = Woven(project, key.value)
     urls = Urls(sites[0].content.config.base_url)
 

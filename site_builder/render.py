@@ -134,15 +134,17 @@ def render_pages(
     woven: Woven | None = None,
     order: dict[str, Sequence[Record]] | None = None,
     compiled: Path | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Every planned page as (output file, bytes), in plan order; then all template errors at once. With `woven`,
     how each record page's prose sits in it is noted there (splice.py); `order` gives collections' index order;
-    `compiled` is where compiled templates are kept between builds."""
+    `compiled` is where compiled templates are kept between builds; this process does `meanwhile` while the
+    workers render."""
     renderer = _PageRenderer(site, templates, urls, noting=woven is not None, order=order, compiled=compiled)
     if woven is not None:
         woven.shared[site.prefix] = shared(site.content.config.allow_html, renderer.views.glossary)
     errors: set[SiteError] = set(renderer.errors)
-    rendered = map_ordered(renderer.render, pages, workers, _weight)
+    rendered = map_ordered(renderer.render, pages, workers, _weight, meanwhile)
     for page, (html, error, noted) in zip(pages, rendered, strict=True):
         if html is not None:
             yield output_file(page.path), html
