@@ -153,15 +153,22 @@ def record_json(site: Site, record: Record, urls: Urls) -> dict[str, Any]:
     return {
         "id": record.address,
         "url": urls.absolute(site.targets[record.address].path),
-        "data": _rewrap(record, record.data, ()),
+        "data": _rewrap(record, record.data, (), _holding_facts(record)),
     }
 
 
-def _rewrap(record: Record, value: Any, at: tuple[str | int, ...]) -> Any:
+def _holding_facts(record: Record) -> set[tuple[str | int, ...]]:
+    """Every path at or above one of the record's facts: the values below any other are written as they are."""
+    return {at[:n] for at in record.facts for n in range(len(at) + 1)}
+
+
+def _rewrap(record: Record, value: Any, at: tuple[str | int, ...], holding: set[tuple[str | int, ...]]) -> Any:
+    if at not in holding:
+        return value
     if isinstance(value, dict):
-        inner: Any = {k: _rewrap(record, v, (*at, k)) for k, v in value.items()}
+        inner: Any = {k: _rewrap(record, v, (*at, k), holding) for k, v in value.items()}
     elif isinstance(value, list):
-        inner = [_rewrap(record, v, (*at, i)) for i, v in enumerate(value)]
+        inner = [_rewrap(record, v, (*at, i), holding) for i, v in enumerate(value)]
     else:
         inner = value
     fact = record.facts.get(at)
