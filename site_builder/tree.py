@@ -157,9 +157,11 @@ def reread(tree: Tree, stamps: dict[str, Stamp]) -> Tree | None:
     where = tree.layout
     if stamps.keys() != tree.stamps.keys() or any(os.path.islink(top) for _, top in where.folders()):
         return None
-    files, new_stamps = dict(tree.files), dict(tree.stamps)
+    # The new tree keeps the scan's own stamps, which `serve` keeps from one save to the next: comparing a stamp
+    # with itself is a look at its address, and comparing 20,000 equal ones was 15-20 ms of a 40 ms rebuild.
+    files, new_stamps, old = dict(tree.files), dict(stamps), tree.stamps
     for rel, stamp in stamps.items():
-        if stamp == tree.stamps[rel]:
+        if stamp is old[rel] or stamp == old[rel]:
             continue
         found = _read_plain(where, rel)
         if found is None:

@@ -157,6 +157,31 @@ def test_prose_edits_in_a_row_each_show_and_match_a_fresh_build(project: Path) -
     assert result.files == build_files(read_project(project)).files
 
 
+def test_reread_reads_only_the_saved_file_and_keeps_the_scans_stamps(project: Path) -> None:
+    """What serve's watcher does with OS notifications: it keeps the stamps it last saw and looks again only at the
+    path reported. The tree re-read from them takes every other file as it was, and keeps the watcher's own stamps,
+    so that the next save compares each stamp with itself."""
+    from site_builder.serve import _restamp, scan
+    from site_builder.tree import layout, reread
+    from site_builder.tree import read_tree as read_project
+
+    first = read_project(project)
+    latest = scan(project)
+    same = reread(first, latest)
+    assert same is not None and same.files == first.files
+    assert all(same.files[k] is first.files[k] for k in first.files)
+    assert all(same.stamps[k] is latest[k] for k in latest)
+    saved = "content/companies/beta.md"
+    edit(project / saved, "Beta ", "Beta saved ")
+    latest = dict(latest)
+    _restamp(layout(project), saved, latest)
+    after = reread(same, latest)
+    assert after is not None
+    assert [k for k in after.files if after.files[k] is not same.files[k]] == [saved]
+    assert b"Beta saved " in after.files[saved] and after.stamps[saved] == latest[saved]
+    assert all(after.stamps[k] is latest[k] for k in latest if k != saved)
+
+
 def test_a_prose_edit_that_breaks_the_page_is_reported_not_kept(project: Path) -> None:
     from site_builder.build import build_files
     from site_builder.errors import BuildFailed
