@@ -455,7 +455,8 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
 
 
 def shows(text: str) -> str:
-    return f"document.body.innerText.includes({json.dumps(text)})"
+    """Whether the page shows `text`; false, not an error, while a reload's new document has no body yet."""
+    return f"(document.body?.innerText ?? '').includes({json.dumps(text)})"
 
 
 def test_a_markdown_save_shows_in_the_open_page(page: Any, server: Server) -> None:
@@ -502,7 +503,8 @@ def test_a_css_save_applies_without_a_reload(page: Any, server: Server) -> None:
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
     css = server.project / "static" / "style.css"
     css.write_text(css.read_text() + "\nbody { background-color: rgb(12, 34, 56) !important; }\n")
-    page.wait_for_function("getComputedStyle(document.body).backgroundColor === 'rgb(12, 34, 56)'", timeout=10_000)
+    restyled = "document.body !== null && getComputedStyle(document.body).backgroundColor === 'rgb(12, 34, 56)'"
+    page.wait_for_function(restyled, timeout=10_000)
     assert page.evaluate("window.__marker") == 1
     assert navigations == []
 
