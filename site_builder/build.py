@@ -183,7 +183,7 @@ def edit_records(
 def same_pages(fingerprints: Callable[[], Fingerprints], previous: dict[str, str], out: Path) -> frozenset[str]:
     """Pages whose inputs are those of the page already in `out`: they are kept, not rendered again. The
     fingerprints are made here only when an earlier build left some; a first build makes them while its workers
-    render (parallel.map_ordered's `meanwhile`), which saves the second a second core would wait for them."""
+    render (parallel.map_ordered's `meanwhile`), so that no core waits the second they take at 10,000 records."""
     if not previous:
         return frozenset()
     folder = os.fspath(out)  # os.path, not pathlib: 20,000 files at 10,000 records
