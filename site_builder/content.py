@@ -352,7 +352,7 @@ def parse_content(
     def read_lists() -> None:  # while the workers parse the records: sources.yaml alone is a second at 10,000 records
         lists["sources"] = _items(files, "sources.yaml", SOURCES_SCHEMA, list_errors, store, required=True, broken=broken_sources)
         for name, schema in (("timeline", TIMELINE_SCHEMA), ("glossary", GLOSSARY_SCHEMA), ("charts", CHARTS_SCHEMA)):
-            lists[name] = list(_items(files, f"{name}.yaml", schema, list_errors, store))
+            lists[name] = _items(files, f"{name}.yaml", schema, list_errors, store)
 
     parsed = parse_records(jobs, workers, store, meanwhile=read_lists)
     errors += list_errors
